@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+import { registerMigrate } from './migrate';
+import { registerUp } from './up';
+
+/** Every subcommand of `orderflow`; each module adds one command with its own --help. */
+export function registerCommands(program: Command): void {
+  registerUp(program);
+  registerMigrate(program);
+}

@@ -1,0 +1,188 @@
+import { Kafka, logLevel as KafkaLogLevel, type Consumer, type IHeaders, type LogEntry } from 'kafkajs';
+import type { Logger } from '../../telemetry/logger';
+import type {
+  ConsumerOptions,
+  EventAdmin,
+  EventConsumer,
+  EventLog,
+  EventProducer,
+  PartitionOffset,
+} from './types';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs logs through our pino logger; its chatty info lines become debug. */
+function kafkaLogCreator(logger: Logger) {
+  const child = logger.child({ component: 'kafka' });
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const target = LEVELS[level] === 'info' ? 'debug' : (LEVELS[level] ?? 'debug');
+      child[target](extra, message);
+    };
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? String(value[value.length - 1]) : String(value);
+  }
+  return out;
+}
+
+export function createKafkaEventLog(options: {
+  brokers: readonly string[];
+  clientId: string;
+  logger: Logger;
+}): EventLog {
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: KafkaLogLevel.INFO,
+    logCreator: kafkaLogCreator(options.logger),
+    retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 10_000 },
+  });
+
+  return {
+    async producer(): Promise<EventProducer> {
+      const producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      return {
+        async send(topic, records) {
+          if (records.length === 0) return;
+          await producer.send({
+            topic,
+            acks: -1,
+            messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+          });
+        },
+        disconnect: () => producer.disconnect(),
+      };
+    },
+
+    consumer(consumerOptions: ConsumerOptions): EventConsumer {
+      return new KafkajsConsumer(kafka, consumerOptions);
+    },
+
+    async admin(): Promise<EventAdmin> {
+      const admin = kafka.admin();
+      await admin.connect();
+      const toOffsets = (rows: { partition: number; offset: string }[]): PartitionOffset[] =>
+        rows
+          .map((r) => ({ partition: r.partition, offset: BigInt(r.offset) }))
+          .sort((a, b) => a.partition - b.partition);
+      return {
+        async ensureTopic(topic, partitions) {
+          const existing = await admin.listTopics();
+          if (existing.includes(topic)) return false;
+          try {
+            return await admin.createTopics({
+              topics: [{ topic, numPartitions: partitions }],
+              waitForLeaders: true,
+            });
+          } catch (err) {
+            // Another replica created it between our list and create.
+            if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return false;
+            throw err;
+          }
+        },
+        async logEndOffsets(topic) {
+          return toOffsets(
+            (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
+          );
+        },
+        async logStartOffsets(topic) {
+          return toOffsets(
+            (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.low })),
+          );
+        },
+        async committedOffsets(groupId, topic) {
+          const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          return toOffsets(entry?.partitions ?? []);
+        },
+        async deleteTopic(topic) {
+          await admin.deleteTopics({ topics: [topic] });
+        },
+        disconnect: () => admin.disconnect(),
+      };
+    },
+  };
+}
+
+/** Offsets are committed after each batch, and every this many records inside a long batch. */
+const COMMIT_EVERY = 500;
+
+class KafkajsConsumer implements EventConsumer {
+  private readonly consumer: Consumer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: ConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: this.options.topics,
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        let handled: string | undefined;
+        const commit = async () => {
+          if (handled === undefined) return;
+          // The committed offset is the next record to read.
+          const offset = (BigInt(handled) + 1n).toString();
+          handled = undefined;
+          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+        };
+        try {
+          for (const message of batch.messages) {
+            if (!isRunning() || isStale()) break;
+            await this.options.handle({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key ? message.key.toString() : null,
+              value: message.value,
+              headers: headersOf(message.headers),
+              timestamp: Number(message.timestamp),
+            });
+            resolveOffset(message.offset);
+            handled = message.offset;
+            if (Number(handled) % COMMIT_EVERY === 0) await commit();
+            await heartbeat();
+          }
+        } finally {
+          // Records handled before a failure are committed; the failed one is read again.
+          await commit();
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}

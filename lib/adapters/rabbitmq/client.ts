@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { Logger } from '../../telemetry/logger';
+import { maskSecrets } from '../../mask';
+import { backoffDelay, sleep } from './backoff';
+import { declareTopology, type Topology } from './topology';
+
+/** What a consumer decides for one delivery. */
+export type Disposition =
+  | { action: 'ack' }
+  /** Copy to the dead-letter exchange with the reason, then ack (the message is never dropped). */
+  | { action: 'dead-letter'; reason: string }
+  /** Give it back to the queue for another try (counts towards a quorum queue's delivery limit). */
+  | { action: 'requeue' };
+
+export interface Delivery {
+  body: Buffer;
+  messageId: string | undefined;
+  headers: Record<string, unknown>;
+  routingKey: string;
+  exchange: string;
+  redelivered: boolean;
+  /** Deliveries of this message so far (quorum queues count them). */
+  deliveryCount: number;
+}
+
+export type DeliveryHandler = (delivery: Delivery) => Promise<Disposition>;
+
+export interface PublishOptions {
+  messageId?: string;
+  headers?: Record<string, unknown>;
+  /** Milliseconds a publish waits for a connection and the broker's confirm (default 30 s). */
+  timeoutMs?: number;
+}
+
+export class UnroutableError extends Error {
+  constructor(exchange: string, routingKey: string) {
+    super(`message to exchange "${exchange}" with routing key "${routingKey}" was not routed to any queue`);
+    this.name = 'UnroutableError';
+  }
+}
+
+export interface RabbitClientOptions {
+  url: string;
+  topology: Topology;
+  logger: Logger;
+  connectionName: string;
+  /** Where dead-lettered copies go: exchange and routing key. */
+  deadLetter: { exchange: string; routingKey: string };
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+}
+
+interface ConsumerRegistration {
+  queue: string;
+  prefetch: number;
+  handler: DeliveryHandler;
+  channel?: Channel;
+  consumerTag?: string;
+  inFlight: Set<Promise<void>>;
+  cancelled: boolean;
+}
+
+export const DEAD_LETTER_REASON_HEADER = 'x-orderflow-dead-letter-reason';
+
+/**
+ * One AMQP connection with a confirm channel for publishing and a channel per consumer. When the
+ * connection drops it reconnects with backoff, declares the topology again and resumes every consumer;
+ * publishes made meanwhile wait for the new connection (up to their timeout).
+ */
+export class RabbitClient {
+  private model: ChannelModel | undefined;
+  private publishChannel: ConfirmChannel | undefined;
+  private readonly consumers: ConsumerRegistration[] = [];
+  private readonly returned = new Set<string>();
+  private connected: Promise<void>;
+  private markConnected!: () => void;
+  private closing = false;
+  private attempt = 0;
+  private readonly log: Logger;
+  /** Number of successful (re)connects; exposed for metrics and tests. */
+  connects = 0;
+
+  constructor(private readonly options: RabbitClientOptions) {
+    this.log = options.logger.child({ component: 'rabbitmq' });
+    this.connected = this.newConnectedPromise();
+  }
+
+  private newConnectedPromise() {
+    return new Promise<void>((resolve) => {
+      this.markConnected = resolve;
+    });
+  }
+
+  get isConnected(): boolean {
+    return this.publishChannel !== undefined;
+  }
+
+  /** Connects (retrying with backoff until it works or the timeout passes) and declares the topology. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    void this.connectLoop();
+    await this.waitForConnection(timeoutMs);
+  }
+
+  private async waitForConnection(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.connected,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`RabbitMQ not reachable within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async connectLoop(): Promise<void> {
+    const { initialDelayMs = 200, maxDelayMs = 10_000 } = this.options.reconnect ?? {};
+    while (!this.closing) {
+      this.attempt += 1;
+      try {
+        await this.connectOnce();
+        this.attempt = 0;
+        return;
+      } catch (err) {
+        const delay = backoffDelay(this.attempt, initialDelayMs, maxDelayMs);
+        this.log.warn({ err, attempt: this.attempt, delayMs: delay }, 'RabbitMQ connect failed, retrying');
+        const failed = this.model;
+        this.model = undefined;
+        await failed?.close().catch(() => undefined);
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async connectOnce(): Promise<void> {
+    const model = await connect(this.options.url, { clientProperties: { connection_name: this.options.connectionName } });
+    this.model = model;
+    model.on('error', (err: Error) => this.log.warn({ err }, 'RabbitMQ connection error'));
+    model.on('close', () => this.onConnectionLost(model));
+    model.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (resource alarm)'));
+
+    const setup = await model.createChannel();
+    await declareTopology(setup, this.options.topology);
+    await setup.close();
+
+    const publishChannel = await model.createConfirmChannel();
+    publishChannel.on('return', (message) => {
+      const id = message.properties.messageId as string | undefined;
+      if (id) this.returned.add(id);
+    });
+    publishChannel.on('error', (err: Error) => this.log.warn({ err }, 'RabbitMQ publish channel error'));
+    for (const consumer of this.consumers) {
+      if (!consumer.cancelled) await this.startConsumer(model, consumer);
+    }
+    this.publishChannel = publishChannel;
+    this.connects += 1;
+    this.log.info({ url: maskSecrets(this.options.url), connects: this.connects }, 'RabbitMQ connected');
+    this.markConnected();
+  }
+
+  private onConnectionLost(model: ChannelModel): void {
+    if (this.model !== model) return;
+    this.model = undefined;
+    this.publishChannel = undefined;
+    for (const consumer of this.consumers) {
+      consumer.channel = undefined;
+      consumer.consumerTag = undefined;
+    }
+    if (this.closing) return;
+    this.log.warn('RabbitMQ connection lost, reconnecting');
+    this.connected = this.newConnectedPromise();
+    void this.connectLoop();
+  }
+
+  /**
+   * Publishes with the mandatory flag and waits for the broker's confirm. Rejects when the broker
+   * nacks, when no queue is bound for the routing key (UnroutableError), or on timeout.
+   */
+  async publish(exchange: string, routingKey: string, body: Buffer, options: PublishOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (!this.publishChannel) await this.waitForConnection(timeoutMs);
+    const channel = this.publishChannel;
+    if (!channel) throw new Error('RabbitMQ connection lost before publishing');
+    const messageId = options.messageId ?? randomUUID();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`publish not confirmed within ${timeoutMs} ms`)), timeoutMs);
+      try {
+        channel.publish(
+          exchange,
+          routingKey,
+          body,
+          { persistent: true, mandatory: true, messageId, headers: options.headers, contentType: 'application/json' },
+          (err) => {
+            clearTimeout(timer);
+            // The broker sends basic.return before the confirm, so the set is up to date here.
+            const wasReturned = this.returned.delete(messageId);
+            if (err) reject(err instanceof Error ? err : new Error(`publish nacked by broker: ${String(err)}`));
+            else if (wasReturned) reject(new UnroutableError(exchange, routingKey));
+            else resolve();
+          },
+        );
+      } catch (err) {
+        clearTimeout(timer);
+        reject(err as Error);
+      }
+    });
+  }
+
+  /** Starts consuming now (or at the next connect) and after every reconnect. */
+  async consume(queue: string, handler: DeliveryHandler, options: { prefetch: number }): Promise<void> {
+    const consumer: ConsumerRegistration = {
+      queue,
+      prefetch: options.prefetch,
+      handler,
+      inFlight: new Set(),
+      cancelled: false,
+    };
+    this.consumers.push(consumer);
+    if (this.model && this.publishChannel) await this.startConsumer(this.model, consumer);
+  }
+
+  private async startConsumer(model: ChannelModel, consumer: ConsumerRegistration): Promise<void> {
+    const channel = await model.createChannel();
+    channel.on('error', (err: Error) => this.log.warn({ err, queue: consumer.queue }, 'RabbitMQ consumer channel error'));
+    await channel.prefetch(consumer.prefetch);
+    consumer.channel = channel;
+    const reply = await channel.consume(consumer.queue, (message) => {
+      if (!message) return; // the broker cancelled us (queue deleted); the reconnect path re-subscribes
+      const work = this.handleDelivery(consumer, channel, message);
+      consumer.inFlight.add(work);
+      void work.finally(() => consumer.inFlight.delete(work));
+    });
+    consumer.consumerTag = reply.consumerTag;
+  }
+
+  private async handleDelivery(consumer: ConsumerRegistration, channel: Channel, message: ConsumeMessage) {
+    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    const delivery: Delivery = {
+      body: message.content,
+      messageId: message.properties.messageId as string | undefined,
+      headers,
+      routingKey: message.fields.routingKey,
+      exchange: message.fields.exchange,
+      redelivered: message.fields.redelivered,
+      deliveryCount: Number(headers['x-delivery-count'] ?? 0) + 1,
+    };
+    let disposition: Disposition;
+    try {
+      disposition = await consumer.handler(delivery);
+    } catch (err) {
+      this.log.error({ err, queue: consumer.queue, messageId: delivery.messageId }, 'handler failed, requeueing');
+      disposition = { action: 'requeue' };
+    }
+    try {
+      if (disposition.action === 'dead-letter') {
+        await this.publish(this.options.deadLetter.exchange, this.options.deadLetter.routingKey, message.content, {
+          messageId: delivery.messageId,
+          headers: {
+            ...headers,
+            [DEAD_LETTER_REASON_HEADER]: disposition.reason,
+            'x-orderflow-original-queue': consumer.queue,
+            'x-orderflow-original-routing-key': delivery.routingKey,
+          },
+        });
+        this.log.warn({ queue: consumer.queue, messageId: delivery.messageId, reason: disposition.reason }, 'dead-lettered');
+      }
+      if (disposition.action === 'requeue') channel.nack(message, false, true);
+      else channel.ack(message);
+    } catch (err) {
+      // The channel closed under us: the broker redelivers the unacknowledged message after reconnect.
+      this.log.warn({ err, queue: consumer.queue, messageId: delivery.messageId }, 'could not settle delivery');
+    }
+  }
+
+  /** Stops new deliveries for every consumer and waits for the in-flight ones to be settled. */
+  async stopConsuming(): Promise<void> {
+    for (const consumer of this.consumers) {
+      consumer.cancelled = true;
+      if (consumer.channel && consumer.consumerTag) {
+        await consumer.channel.cancel(consumer.consumerTag).catch(() => undefined);
+      }
+    }
+    await Promise.all(this.consumers.flatMap((c) => [...c.inFlight]));
+  }
+
+  async close(): Promise<void> {
+    await this.stopConsuming();
+    this.closing = true;
+    const model = this.model;
+    this.model = undefined;
+    this.publishChannel = undefined;
+    await model?.close().catch(() => undefined);
+  }
+}

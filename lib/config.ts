@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Every process parses it once at start-up into a typed,
+ * validated, frozen object; an invalid value stops start-up with a message naming the variable.
+ */
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((value) => URL.canParse(value) && protocols.includes(new URL(value).protocol.replace(/:$/, '')), {
+      message: `must use ${protocols.join(' or ')}`,
+    });
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const brokerList = z
+  .string()
+  .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'each broker must be host:port')).min(1));
+
+const envSchema = z.object({
+  /** development (default) or production; production refuses unsafe defaults. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** PostgreSQL connection string. */
+  DATABASE_URL: url(['postgres', 'postgresql']).default('postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow'),
+  /** Pool size per process. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Comma-separated Kafka bootstrap brokers. */
+  KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
+  /** Kafka client id prefix; the role is appended. */
+  KAFKA_CLIENT_ID: z.string().min(1).default('orderflow'),
+  /** AMQP 0-9-1 URL of RabbitMQ. */
+  RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://orderflow:orderflow@127.0.0.1:5672'),
+  /** RabbitMQ management HTTP API (queue depth for the operator), credentials in the URL. */
+  RABBITMQ_MANAGEMENT_URL: url(['http', 'https']).default('http://orderflow:orderflow@127.0.0.1:15672'),
+  /** HS256 signing secret for access tokens (at least 32 characters). */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** HTTP port of this process (API, or the metrics/health server of the other roles). */
+  PORT: port.default(8080),
+  /** Address to bind HTTP servers to; loopback unless told otherwise. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** pino log level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Milliseconds a process waits for in-flight work on SIGTERM before it gives up. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  readonly rabbitmq: { readonly url: string; readonly managementUrl: string };
+  readonly jwt: { readonly secret: string | undefined };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Variables with our prefix that we do not know are typos, not silently ignored settings. */
+const KNOWN_PREFIXED = new Set(['ORDERFLOW_CACHE_DIR', 'ORDERFLOW_STACK']);
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const unknown = Object.keys(present).filter((key) => key.startsWith('ORDERFLOW_') && !KNOWN_PREFIXED.has(key));
+  const parsed = envSchema.safeParse(present);
+  const issues = [
+    ...unknown.map((key) => `${key}: unknown setting`),
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+  ];
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
+  const env = parsed.data;
+  return Object.freeze({
+    env: env.NODE_ENV,
+    database: Object.freeze({ url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }),
+    kafka: Object.freeze({ brokers: Object.freeze(env.KAFKA_BROKERS), clientId: env.KAFKA_CLIENT_ID }),
+    rabbitmq: Object.freeze({ url: env.RABBITMQ_URL, managementUrl: env.RABBITMQ_MANAGEMENT_URL }),
+    jwt: Object.freeze({ secret: env.JWT_SECRET }),
+    http: Object.freeze({ host: env.HOST, port: env.PORT }),
+    logLevel: env.LOG_LEVEL,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  });
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# npm test: bring up the real services if needed, type-check and build, then every unit and integration test.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ "${ORDERFLOW_STACK:-}" != external ]; then
+  bash scripts/stack.sh check || bash scripts/stack.sh up
+fi
+echo "== type-check and build"
+npx tsc --noEmit -p tsconfig.json
+npx tsc -p tsconfig.build.json
+echo "== tests"
+npx jest --ci "$@"

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Writable } from 'node:stream';
+import { loadConfig, type Config } from '../../lib/config';
+import { createLogger, type Logger } from '../../lib/telemetry/logger';
+
+/** Test configuration: the local stack, with the test database instead of the demo one. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow_test',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+    RABBITMQ_URL: process.env.RABBITMQ_URL,
+    RABBITMQ_MANAGEMENT_URL: process.env.RABBITMQ_MANAGEMENT_URL,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...overrides,
+  });
+}
+
+/** A logger that keeps its lines in memory, so tests can assert on what was logged. */
+export function memoryLogger(level = 'info'): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString());
+      callback();
+    },
+  });
+  const logger = createLogger({ role: 'test', level, destination });
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+/** Unique names keep tests independent of each other and of earlier runs. */
+export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+const exec = promisify(execFile);
+
+/** rabbitmqctl against the local stack's node. */
+export async function rabbitmqctl(...args: string[]): Promise<string> {
+  const { stdout } = await exec('bash', ['scripts/stack.sh', 'rabbitmqctl', ...args], { timeout: 60_000 });
+  return stdout;
+}
+
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
+  }
+  throw new Error(`timed out waiting for ${options.what ?? 'condition'}${last ? `: ${String(last)}` : ''}`);
+}
