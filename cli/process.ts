@@ -38,7 +38,10 @@ export function configOrExit(): Config {
  * serves its own probes), and a graceful stop on SIGTERM/SIGINT: drain readiness, the role's own steps,
  * then the ops server.
  */
-export async function runRole(role: string, start: (ctx: ProcessContext) => Promise<RunningRole>): Promise<void> {
+export async function runRole(
+  role: string,
+  start: (ctx: ProcessContext) => Promise<RunningRole>,
+): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ role, level: config.logLevel });
   const registry = createRegistry(role);
@@ -47,7 +50,12 @@ export async function runRole(role: string, start: (ctx: ProcessContext) => Prom
     const running = await start({ config, logger, registry });
     const ops = running.servesOwnProbes
       ? undefined
-      : await startOpsServer({ host: config.http.host, port: config.http.port, registry, readiness: running.readiness });
+      : await startOpsServer({
+          host: config.http.host,
+          port: config.http.port,
+          registry,
+          readiness: running.readiness,
+        });
     onShutdown(
       logger,
       [

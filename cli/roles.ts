@@ -3,7 +3,10 @@ import type { RoleSpec } from './supervisor/supervisor';
 
 /** The long-running roles `orderflow up` supervises, each run as `orderflow <role>`. */
 export function localRoles(config: Config, entry: string[]): RoleSpec[] {
-  const run = (role: string, args: string[] = []) => ({ command: entry[0] ?? process.execPath, args: [...entry.slice(1), role, ...args] });
+  const run = (role: string, args: string[] = []) => ({
+    command: entry[0] ?? process.execPath,
+    args: [...entry.slice(1), role, ...args],
+  });
   const api: RoleSpec = {
     role: 'api',
     ...run('api'),

@@ -17,35 +17,73 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 const brokerList = z
   .string()
-  .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'each broker must be host:port')).min(1));
 
-const envSchema = z.object({
-  /** development (default) or production; production refuses unsafe defaults. */
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  /** PostgreSQL connection string. */
-  DATABASE_URL: url(['postgres', 'postgresql']).default('postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow'),
-  /** Pool size per process. */
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  /** Comma-separated Kafka bootstrap brokers. */
-  KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
-  /** Kafka client id prefix; the role is appended. */
-  KAFKA_CLIENT_ID: z.string().min(1).default('orderflow'),
-  /** AMQP 0-9-1 URL of RabbitMQ. */
-  RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://orderflow:orderflow@127.0.0.1:5672'),
-  /** RabbitMQ management HTTP API (queue depth for the operator), credentials in the URL. */
-  RABBITMQ_MANAGEMENT_URL: url(['http', 'https']).default('http://orderflow:orderflow@127.0.0.1:15672'),
-  /** HS256 signing secret for access tokens (at least 32 characters). */
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  /** HTTP port of this process (API, or the metrics/health server of the other roles). */
-  PORT: port.default(8080),
-  /** Address to bind HTTP servers to; loopback unless told otherwise. */
-  HOST: z.string().min(1).default('127.0.0.1'),
-  /** pino log level. */
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Milliseconds a process waits for in-flight work on SIGTERM before it gives up. */
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
-});
+const pem = (label: string) =>
+  z
+    .string()
+    .transform((value) => value.replace(/\\n/g, '\n'))
+    .refine((value) => value.includes(label), { message: `must be a PEM ${label.toLowerCase()}` });
+
+const envSchema = z
+  .object({
+    /** development (default) or production; production refuses unsafe defaults. */
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    /** PostgreSQL connection string. */
+    DATABASE_URL: url(['postgres', 'postgresql']).default(
+      'postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow',
+    ),
+    /** Pool size per process. */
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    /** Comma-separated Kafka bootstrap brokers. */
+    KAFKA_BROKERS: brokerList.default(['127.0.0.1:9092']),
+    /** Kafka client id prefix; the role is appended. */
+    KAFKA_CLIENT_ID: z.string().min(1).default('orderflow'),
+    /** AMQP 0-9-1 URL of RabbitMQ. */
+    RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://orderflow:orderflow@127.0.0.1:5672'),
+    /** RabbitMQ management HTTP API (queue depth for the operator), credentials in the URL. */
+    RABBITMQ_MANAGEMENT_URL: url(['http', 'https']).default('http://orderflow:orderflow@127.0.0.1:15672'),
+    /** HS256 signing secret for access tokens (at least 32 characters; required in production). */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** HS256 (shared secret) or RS256 / ES256 (key pair in JWT_PRIVATE_KEY / JWT_PUBLIC_KEY, PEM). */
+    JWT_ALGORITHM: z.enum(['HS256', 'RS256', 'ES256']).default('HS256'),
+    JWT_PRIVATE_KEY: pem('PRIVATE KEY').optional(),
+    JWT_PUBLIC_KEY: pem('PUBLIC KEY').optional(),
+    /** `iss` and `aud` of issued tokens; verification requires both. */
+    JWT_ISSUER: z.string().min(1).default('orderflow'),
+    JWT_AUDIENCE: z.string().min(1).default('orderflow-api'),
+    /** Access-token lifetime in seconds. */
+    JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+    /** Failed logins allowed per account and client within the window before 429. */
+    LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+    LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /** Largest accepted request body in bytes. */
+    HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(1_048_576),
+    /** HTTP port of this process (API, or the metrics/health server of the other roles). */
+    PORT: port.default(8080),
+    /** Address to bind HTTP servers to; loopback unless told otherwise. */
+    HOST: z.string().min(1).default('127.0.0.1'),
+    /** pino log level. */
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Milliseconds a process waits for in-flight work on SIGTERM before it gives up. */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
+  })
+  .superRefine((env, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (env.JWT_ALGORITHM === 'HS256' && env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+      issue('JWT_SECRET', 'is required in production (at least 32 random characters)');
+    }
+    if (env.JWT_SECRET && new Set(env.JWT_SECRET).size < 10) issue('JWT_SECRET', 'is too predictable');
+    if (env.JWT_ALGORITHM !== 'HS256' && (!env.JWT_PRIVATE_KEY || !env.JWT_PUBLIC_KEY)) {
+      issue('JWT_PRIVATE_KEY', `and JWT_PUBLIC_KEY are required for ${env.JWT_ALGORITHM}`);
+    }
+  });
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -54,7 +92,17 @@ export interface Config {
   readonly database: { readonly url: string; readonly poolSize: number };
   readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
   readonly rabbitmq: { readonly url: string; readonly managementUrl: string };
-  readonly jwt: { readonly secret: string | undefined };
+  readonly jwt: {
+    readonly algorithm: Env['JWT_ALGORITHM'];
+    readonly secret: string | undefined;
+    readonly privateKey: string | undefined;
+    readonly publicKey: string | undefined;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly ttlSeconds: number;
+  };
+  readonly login: { readonly maxFailures: number; readonly windowSeconds: number };
+  readonly bodyLimitBytes: number;
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly shutdownTimeoutMs: number;
@@ -71,12 +119,18 @@ export class ConfigError extends Error {
 const KNOWN_PREFIXED = new Set(['ORDERFLOW_CACHE_DIR', 'ORDERFLOW_STACK']);
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
-  const unknown = Object.keys(present).filter((key) => key.startsWith('ORDERFLOW_') && !KNOWN_PREFIXED.has(key));
+  const present = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const unknown = Object.keys(present).filter(
+    (key) => key.startsWith('ORDERFLOW_') && !KNOWN_PREFIXED.has(key),
+  );
   const parsed = envSchema.safeParse(present);
   const issues = [
     ...unknown.map((key) => `${key}: unknown setting`),
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
   ];
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
   const env = parsed.data;
@@ -85,7 +139,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     database: Object.freeze({ url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }),
     kafka: Object.freeze({ brokers: Object.freeze(env.KAFKA_BROKERS), clientId: env.KAFKA_CLIENT_ID }),
     rabbitmq: Object.freeze({ url: env.RABBITMQ_URL, managementUrl: env.RABBITMQ_MANAGEMENT_URL }),
-    jwt: Object.freeze({ secret: env.JWT_SECRET }),
+    jwt: Object.freeze({
+      algorithm: env.JWT_ALGORITHM,
+      secret: env.JWT_SECRET,
+      privateKey: env.JWT_PRIVATE_KEY,
+      publicKey: env.JWT_PUBLIC_KEY,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      ttlSeconds: env.JWT_TTL_SECONDS,
+    }),
+    login: Object.freeze({ maxFailures: env.LOGIN_MAX_FAILURES, windowSeconds: env.LOGIN_WINDOW_SECONDS }),
+    bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
     http: Object.freeze({ host: env.HOST, port: env.PORT }),
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

@@ -15,7 +15,10 @@ describe('maskSecrets', () => {
 describe('logger', () => {
   it('never writes credentials, in messages, fields or errors', () => {
     const { logger, lines } = memoryLogger();
-    logger.info({ password: 'hunter2', user: { token: 'abc' }, headers: { authorization: 'Bearer x' } }, 'login');
+    logger.info(
+      { password: 'hunter2', user: { token: 'abc' }, headers: { authorization: 'Bearer x' } },
+      'login',
+    );
     logger.info('connecting to amqp://orderflow:hunter2@127.0.0.1');
     logger.error({ err: new Error('failed for postgresql://u:hunter2@db/x') }, 'boom');
     const text = JSON.stringify(lines());

@@ -8,4 +8,12 @@ export function maskSecrets(text: string): string {
 }
 
 /** Keys whose values are never logged, at any depth (pino redact paths). */
-export const REDACTED_KEYS = ['password', 'passwordHash', 'token', 'accessToken', 'secret', 'authorization', 'cookie'];
+export const REDACTED_KEYS = [
+  'password',
+  'passwordHash',
+  'token',
+  'accessToken',
+  'secret',
+  'authorization',
+  'cookie',
+];

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { registerMigrate } from './migrate';
+import { registerRoles } from './roles';
 import { registerUp } from './up';
 
 /** Every subcommand of `orderflow`; each module adds one command with its own --help. */
 export function registerCommands(program: Command): void {
   registerUp(program);
   registerMigrate(program);
+  registerRoles(program);
 }

@@ -11,7 +11,11 @@ export function registerMigrate(program: Command): void {
     .action(async (options: { down?: string | boolean }) => {
       const config = configOrExit();
       const logger = createLogger({ role: 'migrate', level: config.logLevel });
-      const dataSource = createDataSource({ url: config.database.url, poolSize: 1, applicationName: 'orderflow-migrate' });
+      const dataSource = createDataSource({
+        url: config.database.url,
+        poolSize: 1,
+        applicationName: 'orderflow-migrate',
+      });
       await dataSource.initialize();
       try {
         if (options.down !== undefined) {
@@ -21,7 +25,10 @@ export function registerMigrate(program: Command): void {
           logger.info({ count }, 'migrations reverted');
         } else {
           const applied = await dataSource.runMigrations({ transaction: 'each' });
-          logger.info({ applied: applied.map((m) => m.name) }, applied.length ? 'migrations applied' : 'schema up to date');
+          logger.info(
+            { applied: applied.map((m) => m.name) },
+            applied.length ? 'migrations applied' : 'schema up to date',
+          );
         }
       } finally {
         await dataSource.destroy();

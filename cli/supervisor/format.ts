@@ -9,6 +9,8 @@ const LEVELS: Record<number, string> = {
   50: '\x1b[31mERROR\x1b[0m',
   60: '\x1b[41mFATAL\x1b[0m',
 };
+// eslint-disable-next-line no-control-regex -- strips our own ANSI colour codes
+const ANSI = /\x1b\[\d+m/g;
 const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'role', 'v']);
 
 export function colourFor(role: string): number {
@@ -24,7 +26,9 @@ function renderValue(value: unknown): string {
 
 /** pino JSON becomes `time LEVEL msg key=value`; anything else passes through unchanged. */
 export function formatLine(name: string, line: string, colour: boolean): string {
-  const prefix = colour ? `\x1b[${colourFor(name.split('#')[0] ?? name)}m${name.padEnd(14)}\x1b[0m│ ` : `${name.padEnd(14)}| `;
+  const prefix = colour
+    ? `\x1b[${colourFor(name.split('#')[0] ?? name)}m${name.padEnd(14)}\x1b[0m│ `
+    : `${name.padEnd(14)}| `;
   if (!line.startsWith('{')) return prefix + line;
   try {
     const entry = JSON.parse(line) as Record<string, unknown>;
@@ -34,7 +38,7 @@ export function formatLine(name: string, line: string, colour: boolean): string 
       .filter(([key]) => !HIDDEN.has(key))
       .map(([key, value]) => `${key}=${renderValue(value)}`)
       .join(' ');
-    const text = `${time} ${colour ? level : level.replace(/\x1b\[\d+m/g, '')} ${String(entry.msg ?? '')} ${fields}`;
+    const text = `${time} ${colour ? level : level.replace(ANSI, '')} ${String(entry.msg ?? '')} ${fields}`;
     return prefix + text.trimEnd();
   } catch {
     return prefix + line;

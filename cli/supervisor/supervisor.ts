@@ -98,7 +98,11 @@ class Instance {
       return;
     }
     this.failures = uptime >= this.options.stableAfterMs ? 1 : this.failures + 1;
-    const delay = backoffDelay(this.failures, this.options.restartDelayMs.initial, this.options.restartDelayMs.max);
+    const delay = backoffDelay(
+      this.failures,
+      this.options.restartDelayMs.initial,
+      this.options.restartDelayMs.max,
+    );
     this.state = 'backoff';
     this.supervisor.note(this.name, `exited (${signal ?? `code ${code}`}), restarting in ${delay} ms`);
     this.restartTimer = setTimeout(() => {
@@ -163,7 +167,9 @@ export class Supervisor extends EventEmitter {
     super();
     this.options = {
       output: options.output ?? process.stdout,
-      colour: options.colour ?? Boolean((options.output ?? process.stdout) === process.stdout && process.stdout.isTTY),
+      colour:
+        options.colour ??
+        Boolean((options.output ?? process.stdout) === process.stdout && process.stdout.isTTY),
       restartDelayMs: options.restartDelayMs ?? { initial: 500, max: 30_000 },
       stableAfterMs: options.stableAfterMs ?? 30_000,
       stopTimeoutMs: options.stopTimeoutMs ?? 30_000,

@@ -18,7 +18,11 @@ function maskError(err: unknown): unknown {
 }
 
 /** A structured JSON logger for one process role; credentials never reach the output. */
-export function createLogger(options: { role: string; level: string; destination?: pino.DestinationStream }): Logger {
+export function createLogger(options: {
+  role: string;
+  level: string;
+  destination?: pino.DestinationStream;
+}): Logger {
   return pino(
     {
       level: options.level,

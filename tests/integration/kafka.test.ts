@@ -1,5 +1,10 @@
 import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
-import type { EventAdmin, EventConsumer, EventProducer, IncomingRecord } from '../../lib/adapters/kafka/types';
+import type {
+  EventAdmin,
+  EventConsumer,
+  EventProducer,
+  IncomingRecord,
+} from '../../lib/adapters/kafka/types';
 import { eventually, memoryLogger, testConfig, uniqueName } from '../support/services';
 
 const config = testConfig();
@@ -35,7 +40,10 @@ async function freshTopic(partitions: number): Promise<string> {
 }
 
 const lagOf = async (group: string, topic: string) => {
-  const [committed, ends] = await Promise.all([admin.committedOffsets(group, topic), admin.logEndOffsets(topic)]);
+  const [committed, ends] = await Promise.all([
+    admin.committedOffsets(group, topic),
+    admin.logEndOffsets(topic),
+  ]);
   return ends.reduce((sum, end) => {
     const done = committed.find((c) => c.partition === end.partition)?.offset ?? -1n;
     return sum + (end.offset - (done < 0n ? 0n : done));
@@ -70,10 +78,13 @@ describe('Kafka adapter', () => {
     expect(received[0]!.headers['ce-type']).toBe('orderflow.test');
     // Same key, same partition: per-order ordering holds.
     const partitionsByKey = new Map<string, Set<number>>();
-    for (const r of received) partitionsByKey.set(r.key!, (partitionsByKey.get(r.key!) ?? new Set()).add(r.partition));
+    for (const r of received)
+      partitionsByKey.set(r.key!, (partitionsByKey.get(r.key!) ?? new Set()).add(r.partition));
     for (const partitions of partitionsByKey.values()) expect(partitions.size).toBe(1);
     for (const key of partitionsByKey.keys()) {
-      const order = received.filter((r) => r.key === key).map((r) => JSON.parse(r.value!.toString()).i as number);
+      const order = received
+        .filter((r) => r.key === key)
+        .map((r) => JSON.parse(r.value!.toString()).i as number);
       expect(order).toEqual([...order].sort((a, b) => a - b));
     }
     await eventually(async () => (await lagOf(group, topic)) === 0n, { what: 'zero lag after commit' });
@@ -83,7 +94,10 @@ describe('Kafka adapter', () => {
     const topic = await freshTopic(4);
     const group = uniqueName('group');
     // Nothing committed yet: every partition shows -1 and the lag is the whole log.
-    await producer.send(topic, Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, value: 'x' })));
+    await producer.send(
+      topic,
+      Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, value: 'x' })),
+    );
     const committed = await admin.committedOffsets(group, topic);
     expect(committed.map((c) => c.offset)).toEqual([-1n, -1n, -1n, -1n]);
     expect(await lagOf(group, topic)).toBe(7n);
@@ -97,7 +111,10 @@ describe('Kafka adapter', () => {
     await consumer.stop();
 
     const unconsumed = 23;
-    await producer.send(topic, Array.from({ length: unconsumed }, (_, i) => ({ key: `later-${i}`, value: 'y' })));
+    await producer.send(
+      topic,
+      Array.from({ length: unconsumed }, (_, i) => ({ key: `later-${i}`, value: 'y' })),
+    );
     const ends = await admin.logEndOffsets(topic);
     expect(ends.reduce((s, p) => s + p.offset, 0n)).toBe(30n);
     expect(await lagOf(group, topic)).toBe(BigInt(unconsumed));

@@ -20,9 +20,11 @@ describe('PostgreSQL migrations', () => {
   });
 
   const tables = async (ds: ReturnType<typeof createDataSource>) =>
-    ((await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)) as { tablename: string }[]).map(
-      (r) => r.tablename,
-    );
+    (
+      (await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)) as {
+        tablename: string;
+      }[]
+    ).map((r) => r.tablename);
 
   it('runs every migration up and back down on an empty database', async () => {
     const ds = createDataSource({ url, poolSize: 1, applicationName: 'test-migrations' });
@@ -32,7 +34,15 @@ describe('PostgreSQL migrations', () => {
       const applied = await ds.runMigrations({ transaction: 'each' });
       expect(applied.map((m) => m.name)).toEqual(migrations.map((m) => m.name));
       expect(await tables(ds)).toEqual(
-        expect.arrayContaining(['orders', 'order_items', 'order_history', 'outbox', 'inbox', 'payments', 'users']),
+        expect.arrayContaining([
+          'orders',
+          'order_items',
+          'order_history',
+          'outbox',
+          'inbox',
+          'payments',
+          'users',
+        ]),
       );
       expect(await ds.runMigrations()).toEqual([]); // idempotent
 

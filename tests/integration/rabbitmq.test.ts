@@ -1,12 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { RabbitClient, UnroutableError, DEAD_LETTER_REASON_HEADER, type Delivery } from '../../lib/adapters/rabbitmq/client';
+import {
+  RabbitClient,
+  UnroutableError,
+  DEAD_LETTER_REASON_HEADER,
+  type Delivery,
+} from '../../lib/adapters/rabbitmq/client';
 import type { Topology } from '../../lib/adapters/rabbitmq/topology';
 import { eventually, memoryLogger, rabbitmqctl, testConfig, uniqueName } from '../support/services';
 
 /** Each test declares its own exchange and queues, so tests never see each other's messages. */
 function isolatedTopology() {
   const prefix = uniqueName('test');
-  const names = { exchange: `${prefix}.tasks`, queue: `${prefix}.work`, dlx: `${prefix}.dlx`, dead: `${prefix}.dead` };
+  const names = {
+    exchange: `${prefix}.tasks`,
+    queue: `${prefix}.work`,
+    dlx: `${prefix}.dlx`,
+    dead: `${prefix}.dead`,
+  };
   const topology: Topology = {
     exchanges: [
       { name: names.exchange, type: 'direct' },
@@ -52,11 +62,18 @@ describe('RabbitMQ adapter', () => {
     const rabbit = client(topology, names.dlx);
     await rabbit.start();
     const received: Delivery[] = [];
-    await rabbit.consume(names.queue, async (d) => {
-      received.push(d);
-      return { action: 'ack' };
-    }, { prefetch: 10 });
-    await rabbit.publish(names.exchange, 'work', body({ n: 1 }), { messageId: 'm-1', headers: { trace: 't' } });
+    await rabbit.consume(
+      names.queue,
+      async (d) => {
+        received.push(d);
+        return { action: 'ack' };
+      },
+      { prefetch: 10 },
+    );
+    await rabbit.publish(names.exchange, 'work', body({ n: 1 }), {
+      messageId: 'm-1',
+      headers: { trace: 't' },
+    });
     await eventually(() => received.length === 1, { what: 'delivery' });
     expect(JSON.parse(received[0]!.body.toString())).toEqual({ n: 1 });
     expect(received[0]!.messageId).toBe('m-1');
@@ -69,14 +86,22 @@ describe('RabbitMQ adapter', () => {
     const { names, topology } = isolatedTopology();
     const rabbit = client(topology, names.dlx);
     await rabbit.start();
-    await rabbit.consume(names.queue, async () => ({ action: 'dead-letter', reason: 'items: must not be empty' }), {
-      prefetch: 1,
-    });
+    await rabbit.consume(
+      names.queue,
+      async () => ({ action: 'dead-letter', reason: 'items: must not be empty' }),
+      {
+        prefetch: 1,
+      },
+    );
     const dead: Delivery[] = [];
-    await rabbit.consume(names.dead, async (d) => {
-      dead.push(d);
-      return { action: 'ack' };
-    }, { prefetch: 1 });
+    await rabbit.consume(
+      names.dead,
+      async (d) => {
+        dead.push(d);
+        return { action: 'ack' };
+      },
+      { prefetch: 1 },
+    );
     await rabbit.publish(names.exchange, 'work', body({ broken: true }), { messageId: 'poison-1' });
     await eventually(() => dead.length === 1, { what: 'dead letter' });
     expect(dead[0]!.messageId).toBe('poison-1');
@@ -89,7 +114,9 @@ describe('RabbitMQ adapter', () => {
     const { names, topology } = isolatedTopology();
     const rabbit = client(topology, names.dlx);
     await rabbit.start();
-    await expect(rabbit.publish(names.exchange, 'nobody-listens', body({}))).rejects.toBeInstanceOf(UnroutableError);
+    await expect(rabbit.publish(names.exchange, 'nobody-listens', body({}))).rejects.toBeInstanceOf(
+      UnroutableError,
+    );
     // The channel stays usable after a return.
     await expect(rabbit.publish(names.exchange, 'work', body({}))).resolves.toBeUndefined();
   });
@@ -102,12 +129,16 @@ describe('RabbitMQ adapter', () => {
     await consumer.start();
     const seen = new Map<string, number>();
     const redeliveredIds = new Set<string>();
-    await consumer.consume(names.queue, async (d) => {
-      await new Promise((r) => setTimeout(r, 2)); // slow enough to be mid-stream when the connection dies
-      seen.set(d.messageId!, (seen.get(d.messageId!) ?? 0) + 1);
-      if (d.redelivered) redeliveredIds.add(d.messageId!);
-      return { action: 'ack' };
-    }, { prefetch: 20 });
+    await consumer.consume(
+      names.queue,
+      async (d) => {
+        await new Promise((r) => setTimeout(r, 2)); // slow enough to be mid-stream when the connection dies
+        seen.set(d.messageId!, (seen.get(d.messageId!) ?? 0) + 1);
+        if (d.redelivered) redeliveredIds.add(d.messageId!);
+        return { action: 'ack' };
+      },
+      { prefetch: 20 },
+    );
 
     const total = 600;
     const ids = Array.from({ length: total }, () => randomUUID());
@@ -130,7 +161,10 @@ describe('RabbitMQ adapter', () => {
       }
     }
     expect(killed).toBe(true);
-    await eventually(() => ids.every((id) => seen.has(id)), { timeoutMs: 60_000, what: 'every message consumed' });
+    await eventually(() => ids.every((id) => seen.has(id)), {
+      timeoutMs: 60_000,
+      what: 'every message consumed',
+    });
     await eventually(async () => (await queueDepth(names.queue)) === 0, { what: 'queue drained' });
 
     expect(publisher.connects).toBeGreaterThanOrEqual(2);
@@ -145,7 +179,9 @@ describe('RabbitMQ adapter', () => {
 
 async function queueDepth(queue: string): Promise<number> {
   const management = new URL(config.rabbitmq.managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(management.username)}:${decodeURIComponent(management.password)}`).toString('base64');
+  const auth = Buffer.from(
+    `${decodeURIComponent(management.username)}:${decodeURIComponent(management.password)}`,
+  ).toString('base64');
   const response = await fetch(`${management.origin}/api/queues/%2F/${encodeURIComponent(queue)}`, {
     headers: { authorization: `Basic ${auth}` },
   });

@@ -43,7 +43,9 @@ const grandchildren = (output: string[]) =>
 describe('supervisor', () => {
   it('restarts a child killed with SIGKILL, and SIGTERM stops every child and grandchild', async () => {
     const run = startSupervisor(2);
-    await eventually(() => run.spawns.length >= 2 && grandchildren(run.output).length >= 2, { what: 'two children' });
+    await eventually(() => run.spawns.length >= 2 && grandchildren(run.output).length >= 2, {
+      what: 'two children',
+    });
     const victim = run.spawns[0]!;
     process.kill(victim.pid, 'SIGKILL');
 
@@ -52,14 +54,21 @@ describe('supervisor', () => {
       { what: 'the killed child to be restarted' },
     );
     expect(alive(replacement.pid)).toBe(true);
-    expect(run.output.some((line) => line.includes(`${victim.name}`) && line.includes('restarting'))).toBe(true);
+    expect(run.output.some((line) => line.includes(`${victim.name}`) && line.includes('restarting'))).toBe(
+      true,
+    );
     // Child JSON logs are reformatted with the instance name as prefix.
     expect(run.output.some((line) => line.startsWith('child#2') && line.includes('child up'))).toBe(true);
-    await eventually(() => grandchildren(run.output).length >= 3, { what: 'the replacement to start its grandchild' });
+    await eventually(() => grandchildren(run.output).length >= 3, {
+      what: 'the replacement to start its grandchild',
+    });
 
     run.proc.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     const everyPid = [...run.spawns.map((s) => s.pid), ...grandchildren(run.output)];
-    await eventually(() => everyPid.every((pid) => !alive(pid)), { timeoutMs: 5000, what: 'no process left' });
+    await eventually(() => everyPid.every((pid) => !alive(pid)), {
+      timeoutMs: 5000,
+      what: 'no process left',
+    });
   });
 });

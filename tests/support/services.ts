@@ -8,7 +8,8 @@ import { createLogger, type Logger } from '../../lib/telemetry/logger';
 /** Test configuration: the local stack, with the test database instead of the demo one. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
-    DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow_test',
+    DATABASE_URL:
+      process.env.TEST_DATABASE_URL ?? 'postgresql://orderflow:orderflow@127.0.0.1:5432/orderflow_test',
     KAFKA_BROKERS: process.env.KAFKA_BROKERS,
     RABBITMQ_URL: process.env.RABBITMQ_URL,
     RABBITMQ_MANAGEMENT_URL: process.env.RABBITMQ_MANAGEMENT_URL,

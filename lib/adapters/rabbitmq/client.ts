@@ -138,11 +138,15 @@ export class RabbitClient {
   }
 
   private async connectOnce(): Promise<void> {
-    const model = await connect(this.options.url, { clientProperties: { connection_name: this.options.connectionName } });
+    const model = await connect(this.options.url, {
+      clientProperties: { connection_name: this.options.connectionName },
+    });
     this.model = model;
     model.on('error', (err: Error) => this.log.warn({ err }, 'RabbitMQ connection error'));
     model.on('close', () => this.onConnectionLost(model));
-    model.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (resource alarm)'));
+    model.on('blocked', (reason: string) =>
+      this.log.warn({ reason }, 'RabbitMQ blocked publishing (resource alarm)'),
+    );
 
     const setup = await model.createChannel();
     await declareTopology(setup, this.options.topology);
@@ -181,25 +185,40 @@ export class RabbitClient {
    * Publishes with the mandatory flag and waits for the broker's confirm. Rejects when the broker
    * nacks, when no queue is bound for the routing key (UnroutableError), or on timeout.
    */
-  async publish(exchange: string, routingKey: string, body: Buffer, options: PublishOptions = {}): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    options: PublishOptions = {},
+  ): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     if (!this.publishChannel) await this.waitForConnection(timeoutMs);
     const channel = this.publishChannel;
     if (!channel) throw new Error('RabbitMQ connection lost before publishing');
     const messageId = options.messageId ?? randomUUID();
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`publish not confirmed within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`publish not confirmed within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       try {
         channel.publish(
           exchange,
           routingKey,
           body,
-          { persistent: true, mandatory: true, messageId, headers: options.headers, contentType: 'application/json' },
+          {
+            persistent: true,
+            mandatory: true,
+            messageId,
+            headers: options.headers,
+            contentType: 'application/json',
+          },
           (err) => {
             clearTimeout(timer);
             // The broker sends basic.return before the confirm, so the set is up to date here.
             const wasReturned = this.returned.delete(messageId);
-            if (err) reject(err instanceof Error ? err : new Error(`publish nacked by broker: ${String(err)}`));
+            if (err)
+              reject(err instanceof Error ? err : new Error(`publish nacked by broker: ${String(err)}`));
             else if (wasReturned) reject(new UnroutableError(exchange, routingKey));
             else resolve();
           },
@@ -226,7 +245,9 @@ export class RabbitClient {
 
   private async startConsumer(model: ChannelModel, consumer: ConsumerRegistration): Promise<void> {
     const channel = await model.createChannel();
-    channel.on('error', (err: Error) => this.log.warn({ err, queue: consumer.queue }, 'RabbitMQ consumer channel error'));
+    channel.on('error', (err: Error) =>
+      this.log.warn({ err, queue: consumer.queue }, 'RabbitMQ consumer channel error'),
+    );
     await channel.prefetch(consumer.prefetch);
     consumer.channel = channel;
     const reply = await channel.consume(consumer.queue, (message) => {
@@ -253,27 +274,41 @@ export class RabbitClient {
     try {
       disposition = await consumer.handler(delivery);
     } catch (err) {
-      this.log.error({ err, queue: consumer.queue, messageId: delivery.messageId }, 'handler failed, requeueing');
+      this.log.error(
+        { err, queue: consumer.queue, messageId: delivery.messageId },
+        'handler failed, requeueing',
+      );
       disposition = { action: 'requeue' };
     }
     try {
       if (disposition.action === 'dead-letter') {
-        await this.publish(this.options.deadLetter.exchange, this.options.deadLetter.routingKey, message.content, {
-          messageId: delivery.messageId,
-          headers: {
-            ...headers,
-            [DEAD_LETTER_REASON_HEADER]: disposition.reason,
-            'x-orderflow-original-queue': consumer.queue,
-            'x-orderflow-original-routing-key': delivery.routingKey,
+        await this.publish(
+          this.options.deadLetter.exchange,
+          this.options.deadLetter.routingKey,
+          message.content,
+          {
+            messageId: delivery.messageId,
+            headers: {
+              ...headers,
+              [DEAD_LETTER_REASON_HEADER]: disposition.reason,
+              'x-orderflow-original-queue': consumer.queue,
+              'x-orderflow-original-routing-key': delivery.routingKey,
+            },
           },
-        });
-        this.log.warn({ queue: consumer.queue, messageId: delivery.messageId, reason: disposition.reason }, 'dead-lettered');
+        );
+        this.log.warn(
+          { queue: consumer.queue, messageId: delivery.messageId, reason: disposition.reason },
+          'dead-lettered',
+        );
       }
       if (disposition.action === 'requeue') channel.nack(message, false, true);
       else channel.ack(message);
     } catch (err) {
       // The channel closed under us: the broker redelivers the unacknowledged message after reconnect.
-      this.log.warn({ err, queue: consumer.queue, messageId: delivery.messageId }, 'could not settle delivery');
+      this.log.warn(
+        { err, queue: consumer.queue, messageId: delivery.messageId },
+        'could not settle delivery',
+      );
     }
   }
 

@@ -20,7 +20,8 @@ export interface Topology {
 export function queueArguments(queue: Topology['queues'][number]): Record<string, unknown> {
   const args: Record<string, unknown> = { 'x-queue-type': queue.type };
   if (queue.deadLetterExchange !== undefined) args['x-dead-letter-exchange'] = queue.deadLetterExchange;
-  if (queue.deadLetterRoutingKey !== undefined) args['x-dead-letter-routing-key'] = queue.deadLetterRoutingKey;
+  if (queue.deadLetterRoutingKey !== undefined)
+    args['x-dead-letter-routing-key'] = queue.deadLetterRoutingKey;
   if (queue.deliveryLimit !== undefined) args['x-delivery-limit'] = queue.deliveryLimit;
   if (queue.messageTtlMs !== undefined) args['x-message-ttl'] = queue.messageTtlMs;
   return args;

@@ -1,4 +1,5 @@
 import { CoreSchema1764480000000 } from './1764480000000-core-schema';
+import { LoginThrottle1764480000001 } from './1764480000001-login-throttle';
 
 /** Every migration, in order. Listed explicitly so the same code runs from TypeScript and from dist/. */
-export const migrations = [CoreSchema1764480000000];
+export const migrations = [CoreSchema1764480000000, LoginThrottle1764480000001];

@@ -1,0 +1,59 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Registry } from 'prom-client';
+import type { ReadinessCheck } from '../lib/telemetry/ops-server';
+import type { ApiDeps } from './deps';
+import { jsonBody } from './middleware/body';
+import { problemResponses } from './middleware/errors';
+import { observe } from './middleware/observe';
+import { openApiDocument } from './openapi/document';
+import { mountRoutes } from './openapi/route';
+import { authRoutes } from './routes/auth';
+import { merchantRoutes } from './routes/merchants';
+import { orderRoutes } from './routes/orders';
+import { systemRouter } from './routes/system';
+
+export const API_VERSION = '1.0.0';
+
+export interface ApiApp {
+  app: Koa;
+  /** From now on /readyz answers 503 so load balancers stop sending traffic. */
+  drain(): void;
+}
+
+export function createApp(
+  deps: ApiDeps,
+  options: { registry: Registry; readiness: Record<string, ReadinessCheck> },
+): ApiApp {
+  const app = new Koa({ proxy: false });
+  const routes = [...authRoutes(deps), ...merchantRoutes(deps), ...orderRoutes(deps)];
+  let draining = false;
+
+  const v1 = new Router();
+  mountRoutes(v1, routes, deps.tokens.authenticate);
+  const system = systemRouter({
+    registry: options.registry,
+    readiness: options.readiness,
+    isDraining: () => draining,
+    openApi: () => openApiDocument(routes, { version: API_VERSION }),
+  });
+
+  app.use(observe(deps.logger, options.registry));
+  app.use(problemResponses(deps.logger));
+  app.use(async (ctx, next) => {
+    ctx.set('x-content-type-options', 'nosniff');
+    ctx.set('cache-control', 'no-store');
+    await next();
+  });
+  app.use(jsonBody(deps.config.bodyLimitBytes));
+  app.use(system.routes());
+  app.use(system.allowedMethods());
+  app.use(v1.routes());
+  app.use(v1.allowedMethods());
+  return {
+    app,
+    drain: () => {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,257 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Context } from 'koa';
+import { CANCELLABLE_STATUSES } from '../../lib/domain/order-status';
+import { priceOrder } from '../../lib/domain/pricing';
+import { productsForPricing } from '../../lib/store/catalog';
+import { page } from '../../lib/store/cursor';
+import {
+  claimIdempotencyKey,
+  storeIdempotentResponse,
+  type StoredResponse,
+} from '../../lib/store/idempotency';
+import {
+  EVENT_SOURCE_API,
+  findOrderForViewer,
+  insertOrder,
+  listOrders,
+  orderHistory,
+  type NewOrder,
+} from '../../lib/store/orders';
+import { applyTransition } from '../../lib/store/transitions';
+import type { ApiDeps } from '../deps';
+import { defineRoute, idParams } from '../openapi/route';
+import { problems } from '../problem';
+import { createOrderBody, historyView, listQuery, orderPage, orderView } from '../schemas';
+import { toOrderView } from '../views';
+import { cursorOrThrow } from './merchants';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Key order does not change what a request means, so it must not change its hash either. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function send(ctx: Context, response: StoredResponse) {
+  ctx.status = response.status;
+  for (const [name, value] of Object.entries(response.headers)) ctx.set(name, value);
+  ctx.body = response.body;
+}
+
+export function orderRoutes(deps: ApiDeps) {
+  const accepted = (order: NewOrder, createdAt: Date): StoredResponse => {
+    const now = createdAt.toISOString();
+    return {
+      status: 202,
+      headers: { location: `/v1/orders/${order.id}` },
+      body: {
+        id: order.id,
+        status: 'PENDING',
+        customerId: order.customerId,
+        merchantId: order.merchantId,
+        totalCents: order.totalCents,
+        items: order.items,
+        deliveryAddress: order.deliveryAddress,
+        payment: { method: order.payment.method },
+        failureReason: null,
+        createdAt: now,
+        updatedAt: now,
+        finishedAt: null,
+      },
+    };
+  };
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/orders',
+      operationId: 'createOrder',
+      summary: 'Place an order; it is processed asynchronously',
+      tag: 'orders',
+      auth: ['customer'],
+      body: createOrderBody,
+      headers: [
+        {
+          name: 'Idempotency-Key',
+          required: false,
+          description: 'Retry-safe key: the same key and body replay the first response for 24 hours',
+        },
+      ],
+      responses: {
+        202: {
+          description: 'Accepted; follow the Location for its status',
+          schema: orderView,
+          headers: { Location: 'the order', 'Idempotent-Replayed': 'true when this is a replay' },
+        },
+      },
+      errors: [400, 401, 403, 409, 413, 415, 422],
+      async handle(ctx, { body, user }) {
+        const key = ctx.get('idempotency-key');
+        if (key && !IDEMPOTENCY_KEY.test(key)) {
+          throw problems.validation([
+            { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
+          ]);
+        }
+        const catalog = await productsForPricing(
+          deps.db,
+          body.items.map((i) => i.productId),
+        );
+        const priced = priceOrder(body.merchantId, body.items, catalog);
+        if (!priced.ok) {
+          deps.metrics.ordersCreated.inc({ outcome: 'invalid' });
+          throw problems.validation(
+            priced.problems.map((p) => ({ field: `items.${p.index}.productId`, message: p.reason })),
+            422,
+          );
+        }
+        const order: NewOrder = {
+          id: randomUUID(),
+          customerId: user.sub,
+          merchantId: body.merchantId,
+          items: priced.items,
+          totalCents: priced.totalCents,
+          deliveryAddress: body.deliveryAddress,
+          payment: body.payment,
+        };
+        ctx.state.orderId = order.id;
+        if (!key) {
+          const { createdAt } = await insertOrder(deps.db, order);
+          deps.metrics.ordersCreated.inc({ outcome: 'accepted' });
+          return send(ctx, accepted(order, createdAt));
+        }
+        const requestHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
+        const response = await deps.db.transaction(async (tx) => {
+          const claim = await claimIdempotencyKey(tx, user.sub, key, requestHash);
+          if (claim.state === 'in-flight') {
+            throw problems.conflict(
+              'idempotency-key-in-use',
+              'Request in progress',
+              'A request with this Idempotency-Key is still being processed',
+            );
+          }
+          if (claim.state === 'mismatch') {
+            throw problems.unprocessable(
+              'idempotency-key-reused',
+              'Idempotency-Key reused',
+              'This Idempotency-Key was used with a different request body',
+            );
+          }
+          if (claim.state === 'replay')
+            return {
+              ...claim.response,
+              headers: { ...claim.response.headers, 'idempotent-replayed': 'true' },
+            };
+          const { createdAt } = await insertOrder(tx, order);
+          const fresh = accepted(order, createdAt);
+          await storeIdempotentResponse(tx, user.sub, key, requestHash, fresh);
+          return fresh;
+        });
+        deps.metrics.ordersCreated.inc({
+          outcome: response.headers['idempotent-replayed'] ? 'replayed' : 'accepted',
+        });
+        send(ctx, response);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/orders',
+      operationId: 'listOrders',
+      summary: 'Your orders, newest first',
+      tag: 'orders',
+      auth: ['customer'],
+      query: listQuery,
+      responses: { 200: { description: 'A page of orders', schema: orderPage } },
+      errors: [400, 401, 403],
+      async handle(ctx, { query, user }) {
+        const rows = await listOrders(
+          deps.db,
+          { customerId: user.sub },
+          query.limit,
+          cursorOrThrow(query.cursor),
+        );
+        const { items, nextCursor } = page(rows, query.limit);
+        ctx.body = { items: items.map(toOrderView), nextCursor };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/orders/:orderId',
+      operationId: 'getOrder',
+      summary: 'One order, for its customer or its merchant',
+      tag: 'orders',
+      auth: [],
+      params: idParams('orderId'),
+      responses: { 200: { description: 'The order', schema: orderView } },
+      errors: [401, 404],
+      async handle(ctx, { params, user }) {
+        ctx.state.orderId = params.orderId;
+        const order = await findOrderForViewer(deps.db, params.orderId, user.sub);
+        if (!order) throw problems.notFound('The order');
+        ctx.body = toOrderView(order);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/orders/:orderId/history',
+      operationId: 'getOrderHistory',
+      summary: 'Every status the order went through, oldest first',
+      tag: 'orders',
+      auth: [],
+      params: idParams('orderId'),
+      responses: { 200: { description: 'The history', schema: historyView } },
+      errors: [401, 404],
+      async handle(ctx, { params, user }) {
+        ctx.state.orderId = params.orderId;
+        if (!(await findOrderForViewer(deps.db, params.orderId, user.sub)))
+          throw problems.notFound('The order');
+        const entries = await orderHistory(deps.db, params.orderId);
+        ctx.body = {
+          orderId: params.orderId,
+          entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/orders/:orderId/cancel',
+      operationId: 'cancelOrder',
+      summary: 'Cancel your order before it is paid',
+      tag: 'orders',
+      auth: ['customer'],
+      params: idParams('orderId'),
+      responses: { 200: { description: 'Cancelled (or already cancelled)', schema: orderView } },
+      errors: [401, 403, 404, 409],
+      async handle(ctx, { params, user }) {
+        ctx.state.orderId = params.orderId;
+        const order = await findOrderForViewer(deps.db, params.orderId, user.sub);
+        if (!order || order.customerId !== user.sub) throw problems.notFound('The order');
+        await deps.db.transaction((tx) =>
+          applyTransition(tx, {
+            orderId: params.orderId,
+            from: CANCELLABLE_STATUSES,
+            to: 'CANCELLED',
+            reason: 'cancelled by the customer',
+            source: EVENT_SOURCE_API,
+          }),
+        );
+        const now = (await findOrderForViewer(deps.db, params.orderId, user.sub))!;
+        if (now.status !== 'CANCELLED') {
+          throw problems.conflict(
+            'too-late-to-cancel',
+            'Too late to cancel',
+            `The order is already ${now.status}`,
+            {
+              orderStatus: now.status,
+            },
+          );
+        }
+        ctx.body = toOrderView(now);
+      },
+    }),
+  ];
+}

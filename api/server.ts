@@ -1,0 +1,68 @@
+import { createServer } from 'node:http';
+import { Counter } from 'prom-client';
+import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
+import { purgeIdempotencyKeys } from '../lib/store/idempotency';
+import type { ProcessContext, RunningRole } from '../cli/process';
+import { createApp } from './app';
+import { createTokenService } from './auth/tokens';
+
+/** Idempotency keys are kept at least this long. */
+const IDEMPOTENCY_RETENTION_HOURS = 24;
+const PURGE_EVERY_MS = 10 * 60_000;
+
+/** The API process: Koa on PORT, PostgreSQL pool, and a periodic purge of expired idempotency keys. */
+export async function startApi({ config, logger, registry }: ProcessContext): Promise<RunningRole> {
+  const db = createDataSource({
+    url: config.database.url,
+    poolSize: config.database.poolSize,
+    applicationName: 'orderflow-api',
+  });
+  await db.initialize();
+  if (config.jwt.algorithm === 'HS256' && !config.jwt.secret) {
+    logger.warn('JWT_SECRET is not set: using a random secret for this process (tokens die with it)');
+  }
+  const ordersCreated = new Counter({
+    name: 'orderflow_orders_created_total',
+    help: 'POST /v1/orders outcomes: accepted, replayed (idempotency key) or invalid',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const { app, drain } = createApp(
+    { config, db, logger, tokens: createTokenService(config.jwt), metrics: { ordersCreated } },
+    { registry, readiness: { database: () => pingDatabase(db) } },
+  );
+  const server = createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.host, resolve);
+  });
+  const purge = setInterval(() => {
+    purgeIdempotencyKeys(db, IDEMPOTENCY_RETENTION_HOURS).then(
+      (n) => n > 0 && logger.info({ purged: n }, 'expired idempotency keys removed'),
+      (err: unknown) => logger.warn({ err }, 'idempotency key purge failed'),
+    );
+  }, PURGE_EVERY_MS);
+  purge.unref();
+  logger.info({ url: `http://${config.http.host}:${config.http.port}` }, 'API listening');
+
+  return {
+    servesOwnProbes: true,
+    readiness: {},
+    shutdown: [
+      { name: 'drain readiness', run: drain },
+      {
+        name: 'stop accepting and finish in-flight requests',
+        run: () =>
+          new Promise<void>((resolve) => {
+            clearInterval(purge);
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      },
+      { name: 'database pool', run: () => db.destroy() },
+    ],
+  };
+}
