@@ -1,0 +1,107 @@
+import { bearer, startTestApi, type TestApi } from '../support/api';
+
+let api: TestApi;
+let token: string;
+beforeAll(async () => {
+  api = await startTestApi();
+  token = (await api.account('customer')).token;
+});
+afterAll(() => api.close());
+
+const expectProblem = (
+  res: { status: number; type: string; body: Record<string, unknown> },
+  status: number,
+) => {
+  expect(res.status).toBe(status);
+  expect(res.type).toBe('application/problem+json');
+  expect(res.body).toMatchObject({
+    status,
+    type: expect.stringMatching(/^https:\/\//),
+    title: expect.any(String),
+  });
+  expect(JSON.stringify(res.body)).not.toMatch(/node_modules|\.ts:\d+|SELECT|INSERT/);
+};
+
+describe('HTTP errors are RFC 9457 problems', () => {
+  it('malformed JSON -> 400', async () => {
+    const res = await api
+      .http()
+      .post('/v1/orders')
+      .set(bearer(token))
+      .set('content-type', 'application/json')
+      .send('{"merchantId":');
+    expectProblem(res, 400);
+  });
+
+  it('wrong content type -> 415', async () => {
+    const res = await api
+      .http()
+      .post('/v1/auth/login')
+      .set('content-type', 'text/plain')
+      .send('email=a&password=b');
+    expectProblem(res, 415);
+  });
+
+  it('body over 1 MB -> 413', async () => {
+    const huge = JSON.stringify({ email: 'a@b.test', password: 'x'.repeat(1_100_000) });
+    const res = await api.http().post('/v1/auth/login').set('content-type', 'application/json').send(huge);
+    expectProblem(res, 413);
+  });
+
+  it('unknown route -> 404', async () => {
+    expectProblem(await api.http().get('/v1/nothing-here'), 404);
+    expectProblem(await api.http().get('/docs/assets/../../package.json'), 404);
+  });
+
+  it('wrong method -> 405 with Allow', async () => {
+    const res = await api.http().delete('/v1/orders').set(bearer(token));
+    expectProblem(res, 405);
+    expect(res.headers.allow).toMatch(/GET/);
+    expect(res.headers.allow).toMatch(/POST/);
+  });
+
+  it('a missing body where one is required -> 400', async () => {
+    expectProblem(await api.http().post('/v1/orders').set(bearer(token)), 400);
+  });
+});
+
+describe('operations endpoints', () => {
+  it('serves probes and metrics', async () => {
+    expect((await api.http().get('/healthz')).status).toBe(200);
+    const ready = await api.http().get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ database: 'ok' });
+    await api.http().get('/v1/me').set(bearer(token));
+    const metrics = await api.http().get('/metrics');
+    expect(metrics.text).toMatch(
+      /orderflow_http_requests_total\{method="GET",route="\/v1\/me",status="200"\} \d+/,
+    );
+    expect(metrics.text).toContain('orderflow_http_request_duration_seconds_bucket');
+  });
+
+  it('publishes an OpenAPI 3.1 document generated from the request schemas', async () => {
+    const res = await api.http().get('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const create = res.body.paths['/v1/orders'].post;
+    expect(create.responses['202']).toBeDefined();
+    const schema = create.requestBody.content['application/json'].schema;
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.items).toMatchObject({ minItems: 1, maxItems: 50 });
+    expect(res.body.paths['/v1/orders/{orderId}'].get.parameters[0]).toMatchObject({
+      name: 'orderId',
+      in: 'path',
+    });
+    expect(res.body.paths['/v1/auth/login'].post.security).toEqual([]);
+  });
+
+  it('serves Swagger UI from local assets', async () => {
+    const page = await api.http().get('/docs');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('/docs/assets/swagger-ui-bundle.js');
+    expect(page.text).not.toMatch(/https?:\/\//);
+    const bundle = await api.http().get('/docs/assets/swagger-ui-bundle.js');
+    expect(bundle.status).toBe(200);
+    expect(bundle.text.length).toBeGreaterThan(100_000);
+  });
+});
