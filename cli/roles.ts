@@ -2,7 +2,7 @@ import type { Config } from '../lib/config';
 import type { RoleSpec } from './supervisor/supervisor';
 
 /** The long-running roles `orderflow up` supervises, each run as `orderflow <role>`. */
-export function localRoles(config: Config, entry: string[]): RoleSpec[] {
+export function localRoles(config: Config, entry: string[], env: Record<string, string> = {}): RoleSpec[] {
   const run = (role: string, args: string[] = []) => ({
     command: entry[0] ?? process.execPath,
     args: [...entry.slice(1), role, ...args],
@@ -10,7 +10,7 @@ export function localRoles(config: Config, entry: string[]): RoleSpec[] {
   const api: RoleSpec = {
     role: 'api',
     ...run('api'),
-    env: () => ({ PORT: String(config.http.port) }),
+    env: () => ({ ...env, PORT: String(config.http.port) }),
     describe: () => `http://${config.http.host}:${config.http.port}`,
   };
   return [api];

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerMigrate } from './migrate';
 import { registerRoles } from './roles';
+import { registerSeed } from './seed';
 import { registerUp } from './up';
 
 /** Every subcommand of `orderflow`; each module adds one command with its own --help. */
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   registerUp(program);
   registerMigrate(program);
   registerRoles(program);
+  registerSeed(program);
 }

@@ -1,28 +1,26 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Config } from '../../lib/config';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
 import { maskSecrets } from '../../lib/mask';
+import { DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../demo-data';
+import { projectRoot, stackScript } from '../paths';
 import { configOrExit } from '../process';
-import { stackScript } from '../paths';
 import { localRoles } from '../roles';
 import { Supervisor } from '../supervisor/supervisor';
 
-function stack(command: 'up' | 'down' | 'status'): boolean {
-  return (
-    spawnSync('bash', [stackScript(), command], { stdio: command === 'status' ? 'ignore' : 'inherit' })
-      .status === 0
-  );
-}
-
-function stackRunning(): boolean {
-  return spawnSync('bash', [stackScript(), 'check'], { stdio: 'ignore' }).status === 0;
-}
+const stack = (command: 'up' | 'down' | 'check') =>
+  spawnSync('bash', [stackScript(), command], { stdio: command === 'check' ? 'ignore' : 'inherit' })
+    .status === 0;
 
 export function registerUp(program: Command): void {
   program
     .command('up')
     .description(
-      'bring up PostgreSQL, RabbitMQ and Kafka, migrate, and run every Orderflow process under a supervisor',
+      'bring up PostgreSQL, RabbitMQ and Kafka, migrate, seed, and run every Orderflow process under a supervisor',
     )
     .option('--no-stack', 'use services that are already running (DATABASE_URL, KAFKA_BROKERS, RABBITMQ_URL)')
     .option('--keep-stack', 'leave the local services running on exit')
@@ -30,29 +28,28 @@ export function registerUp(program: Command): void {
       const config = configOrExit();
       let startedStack = false;
       if (options.stack) {
-        startedStack = !stackRunning();
+        startedStack = !stack('check');
         if (!stack('up')) throw new Error('the local stack did not come up (see the messages above)');
       }
       const dataSource = createDataSource({
         url: config.database.url,
-        poolSize: 1,
+        poolSize: 2,
         applicationName: 'orderflow-up',
       });
       await dataSource.initialize();
       const applied = await dataSource.runMigrations({ transaction: 'each' });
-      await dataSource.destroy();
       process.stdout.write(
         `migrations: ${applied.length ? applied.map((m) => m.name).join(', ') : 'up to date'}\n`,
       );
+      await seedDemoData(dataSource);
+      await dataSource.destroy();
 
+      const jwtSecret = devJwtSecret(config);
       const supervisor = new Supervisor();
-      for (const role of localRoles(config, [process.execPath, process.argv[1] ?? ''])) supervisor.add(role);
-      printTable(
-        supervisor,
-        config.database.url,
-        config.rabbitmq.managementUrl,
-        config.kafka.brokers.join(','),
-      );
+      const entry = [process.execPath, process.argv[1] ?? ''];
+      for (const role of localRoles(config, entry, jwtSecret ? { JWT_SECRET: jwtSecret } : {}))
+        supervisor.add(role);
+      printTable(supervisor, config, jwtSecret);
 
       let stopping = false;
       const stop = async (signal: string) => {
@@ -69,22 +66,45 @@ export function registerUp(program: Command): void {
     });
 }
 
-function printTable(supervisor: Supervisor, databaseUrl: string, rabbitUi: string, kafka: string): void {
+/**
+ * In development without JWT_SECRET every API process needs the same secret, and a restart should not
+ * log everyone out: one is generated once and kept in the ignored .stack folder.
+ */
+function devJwtSecret(config: Config): string | undefined {
+  if (config.jwt.algorithm !== 'HS256' || config.jwt.secret || config.env === 'production') return undefined;
+  const dir = join(projectRoot(), '.stack');
+  const file = join(dir, 'dev-jwt-secret');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+function printTable(supervisor: Supervisor, config: Config, jwtSecret: string | undefined): void {
   const rows = supervisor
     .list()
     .map((i) => `  ${i.name.padEnd(16)} pid ${String(i.pid ?? '-').padEnd(8)} ${i.description}`);
-  process.stdout.write(
-    [
-      '',
-      'Orderflow is running:',
-      ...rows,
-      '',
-      `  PostgreSQL        ${maskSecrets(databaseUrl)}`,
-      `  Kafka             ${kafka}`,
-      `  RabbitMQ UI       ${maskSecrets(rabbitUi)}`,
-      '',
-      'Ctrl-C stops everything.',
-      '',
-    ].join('\n'),
-  );
+  const api = `http://${config.http.host}:${config.http.port}`;
+  const lines = [
+    '',
+    'Orderflow is running:',
+    ...rows,
+    '',
+    `  API docs          ${api}/docs`,
+    `  PostgreSQL        ${maskSecrets(config.database.url)}`,
+    `  Kafka             ${config.kafka.brokers.join(',')}`,
+    `  RabbitMQ UI       ${maskSecrets(config.rabbitmq.managementUrl)}`,
+    '',
+    `  demo customer     ${DEMO_CUSTOMER} / ${DEMO_PASSWORD}`,
+    `  demo merchant     ${DEMO_MERCHANT} / ${DEMO_PASSWORD}`,
+    ...(jwtSecret ? [`  dev JWT secret    ${jwtSecret}  (kept in .stack/dev-jwt-secret)`] : []),
+    '',
+    `  try: curl -s ${api}/v1/auth/login -H 'content-type: application/json' \\`,
+    `         -d '{"email":"${DEMO_CUSTOMER}","password":"${DEMO_PASSWORD}"}'`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
 }

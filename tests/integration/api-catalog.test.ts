@@ -1,3 +1,4 @@
+import type request from 'supertest';
 import { bearer, startTestApi, type TestApi } from '../support/api';
 
 let api: TestApi;
@@ -50,7 +51,7 @@ describe('catalog', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await api
+      const res: request.Response = await api
         .http()
         .get(`/v1/merchants?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
         .set(bearer(owner.token));

@@ -1,3 +1,4 @@
+import type request from 'supertest';
 import { bearer, countRows, orderBody, startTestApi, type TestApi } from '../support/api';
 
 let api: TestApi;
@@ -52,7 +53,7 @@ describe('placing an order', () => {
     expect(history.body.entries).toEqual([
       expect.objectContaining({ fromStatus: null, toStatus: 'PENDING' }),
     ]);
-    const fetched = await api.http().get(res.headers.location).set(bearer(customer.token));
+    const fetched = await api.http().get(res.headers.location!).set(bearer(customer.token));
     expect(fetched.status).toBe(200);
     expect(fetched.body.items).toHaveLength(2);
   });
@@ -74,7 +75,7 @@ describe('placing an order', () => {
       .http()
       .post('/v1/orders')
       .set(bearer(customer.token))
-      .send(orderBody(merchantId, [{ ...items[0]!, unitPriceCents: 1 }]));
+      .send(orderBody(merchantId, [{ ...items[0]!, unitPriceCents: 1 } as (typeof items)[number]]));
     expect(priced.status).toBe(400);
     expect(
       await countRows(api.db, 'SELECT count(*)::int AS n FROM orders WHERE customer_id = $1', [customer.id]),
@@ -215,7 +216,7 @@ describe('reading orders', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const [res] = await Promise.all([
+      const [res]: [request.Response, unknown] = await Promise.all([
         api
           .http()
           .get(`/v1/orders?limit=4${cursor ? `&cursor=${cursor}` : ''}`)

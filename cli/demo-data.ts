@@ -1,0 +1,76 @@
+import type { DataSource } from 'typeorm';
+import { hashPassword } from '../api/auth/passwords';
+import { createMerchant, createProduct } from '../lib/store/catalog';
+import { one } from '../lib/store/db';
+import { createUser, type Role } from '../lib/store/users';
+
+export const DEMO_PASSWORD = 'orderflow-demo';
+export const DEMO_CUSTOMER = 'customer@orderflow.test';
+export const DEMO_MERCHANT = 'merchant@orderflow.test';
+
+const STORES: { name: string; products: [string, number, number][] }[] = [
+  {
+    name: 'Pizzaria Bella Napoli',
+    products: [
+      ['Margherita', 4490, 500],
+      ['Calabresa', 4790, 500],
+      ['Quatro Queijos', 5290, 300],
+      ['Guaraná 2L', 1290, 1000],
+    ],
+  },
+  {
+    name: 'Sushi Kaiten',
+    products: [
+      ['Combo 20 peças', 8990, 200],
+      ['Temaki Salmão', 3290, 400],
+      ['Missoshiru', 1290, 400],
+    ],
+  },
+  {
+    name: 'Padaria Pão Quente',
+    products: [
+      ['Pão de Queijo (6)', 1500, 2000],
+      ['Café Coado', 690, 5000],
+      ['Bolo de Cenoura', 2500, 150],
+    ],
+  },
+];
+
+async function ensureUser(db: DataSource, email: string, name: string, role: Role): Promise<string> {
+  const existing = await one<{ id: string }>(db, 'SELECT id FROM users WHERE lower(email) = lower($1)', [
+    email,
+  ]);
+  if (existing) return existing.id;
+  const created = await createUser(db, {
+    email,
+    name,
+    role,
+    passwordHash: await hashPassword(DEMO_PASSWORD),
+  });
+  return created!.id;
+}
+
+/** Demo merchants, products and a demo customer; running it again changes nothing. */
+export async function seedDemoData(db: DataSource): Promise<{ customerId: string; merchantIds: string[] }> {
+  const customerId = await ensureUser(db, DEMO_CUSTOMER, 'Demo Customer', 'customer');
+  const ownerId = await ensureUser(db, DEMO_MERCHANT, 'Demo Merchant', 'merchant');
+  const merchantIds: string[] = [];
+  for (const store of STORES) {
+    const existing = await one<{ id: string }>(
+      db,
+      'SELECT id FROM merchants WHERE owner_id = $1 AND name = $2',
+      [ownerId, store.name],
+    );
+    const merchantId = existing?.id ?? (await createMerchant(db, ownerId, store.name)).id;
+    merchantIds.push(merchantId);
+    for (const [name, priceCents, stock] of store.products) {
+      const product = await one(db, 'SELECT 1 FROM products WHERE merchant_id = $1 AND name = $2', [
+        merchantId,
+        name,
+      ]);
+      if (!product)
+        await createProduct(db, merchantId, { name, description: '', priceCents, stock, active: true });
+    }
+  }
+  return { customerId, merchantIds };
+}

@@ -1,0 +1,87 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { eventually, testConfig } from '../support/services';
+
+const MAIN = join(__dirname, '../../dist/cli/main.js');
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** `npm test` builds dist/ first; `orderflow up` is exercised as a user runs it. */
+describe('orderflow up', () => {
+  it('migrates, seeds, runs the API under the supervisor, restarts it when killed, and stops cleanly', async () => {
+    expect(existsSync(MAIN)).toBe(true);
+    const port = await freePort();
+    const up = spawn(process.execPath, [MAIN, 'up', '--no-stack'], {
+      env: { ...process.env, DATABASE_URL: testConfig().database.url, PORT: String(port), LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    up.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    up.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+    try {
+      await eventually(() => output.includes('Orderflow is running'), {
+        what: 'start-up table',
+        timeoutMs: 30_000,
+      });
+      expect(output).toContain('demo customer');
+      const apiPid = Number(/api#1\s+pid (\d+)/.exec(output)?.[1]);
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
+        what: 'API ready',
+      });
+
+      process.kill(apiPid, 'SIGKILL');
+      await eventually(() => /api#1.*restarting/.test(output), { what: 'restart notice' });
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, {
+        what: 'API back',
+      });
+
+      const childPids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(up.pid)])
+        .toString()
+        .split('\n')
+        .filter((line) => line.trim())
+        .map(Number);
+      expect(childPids).toHaveLength(1);
+      expect(childPids).not.toContain(apiPid);
+
+      up.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await eventually(() => childPids.every((pid) => !alive(pid)), {
+        what: 'every child gone',
+        timeoutMs: 5000,
+      });
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      up.kill('SIGKILL');
+    }
+  });
+
+  it('refuses to start with an invalid setting and names it', async () => {
+    const run = spawn(process.execPath, [MAIN, 'up', '--no-stack'], {
+      env: { ...process.env, PORT: 'eighty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/PORT: /);
+  });
+});
