@@ -1,0 +1,63 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { createDataSource } from '../../lib/adapters/postgres/data-source';
+
+export const ROOT = join(__dirname, '../..');
+export const BENCH_DATABASE = 'orderflow_bench';
+const BASE_URL = 'postgresql://orderflow:orderflow@127.0.0.1:5432';
+
+export function ensureStack(): void {
+  if (spawnSync('bash', [join(ROOT, 'scripts/stack.sh'), 'check'], { stdio: 'ignore' }).status === 0) return;
+  if (spawnSync('bash', [join(ROOT, 'scripts/stack.sh'), 'up'], { stdio: 'inherit' }).status !== 0)
+    throw new Error('stack did not come up');
+}
+
+export function buildDist(): void {
+  if (spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' }).status !== 0)
+    throw new Error('build failed');
+}
+
+/** A database of its own, so benchmark rows never mix with the demo or the tests. */
+export async function benchDatabase(): Promise<string> {
+  const admin = new Client({ connectionString: `${BASE_URL}/orderflow` });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+  await admin.end();
+  const url = `${BASE_URL}/${BENCH_DATABASE}`;
+  const db = createDataSource({ url, poolSize: 1, applicationName: 'bench-migrate' });
+  await db.initialize();
+  await db.runMigrations({ transaction: 'each' });
+  await db.destroy();
+  return url;
+}
+
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/** Runs `orderflow <role>` from dist/ as its own process, as in production. */
+export function startRole(role: string, env: Record<string, string>, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), role, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+export async function waitFor(probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('timed out');
+}
+
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
