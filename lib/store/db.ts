@@ -1,7 +1,7 @@
-import type { DataSource, EntityManager } from 'typeorm';
-
-/** Anything that runs SQL: the data source itself, or the manager of an open transaction. */
-export type Queryable = Pick<DataSource | EntityManager, 'query'>;
+/** Anything that runs SQL: the TypeORM data source, the manager of an open transaction, or a pg pool. */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
 
 export async function one<T>(db: Queryable, sql: string, params: unknown[] = []): Promise<T | undefined> {
   const rows = (await db.query(sql, params)) as T[];
