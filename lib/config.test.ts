@@ -40,3 +40,19 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('JWT settings', () => {
+  it('refuses production without a secret, and weak secrets anywhere', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required in production/);
+    expect(() => loadConfig({ JWT_SECRET: 'a'.repeat(40) })).toThrow(/JWT_SECRET: is too predictable/);
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'Zq8v1N0pX3rT6yB9cE2gH5jK7mL4sW0dF1aQ' }).env,
+    ).toBe('production');
+  });
+
+  it('needs both keys for a key-pair algorithm', () => {
+    expect(() => loadConfig({ JWT_ALGORITHM: 'RS256' })).toThrow(
+      /JWT_PRIVATE_KEY: and JWT_PUBLIC_KEY are required for RS256/,
+    );
+  });
+});
