@@ -73,6 +73,28 @@ const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Milliseconds a process waits for in-flight work on SIGTERM before it gives up. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
+    /** Partitions of orderflow.order-events when the relay creates it. */
+    KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
+    /** Outbox rows the relay claims per batch, and its fallback poll when no NOTIFY arrives. */
+    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    RELAY_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+    /** Published outbox rows are deleted after this many hours. */
+    OUTBOX_RETENTION_HOURS: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 30)
+      .default(24),
+    /** Kafka partitions the dispatcher handles concurrently. */
+    DISPATCHER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(12),
+    /** Unacknowledged deliveries per stage queue per worker process (= concurrent handlers). */
+    WORKER_PREFETCH: z.coerce.number().int().min(1).max(1000).default(16),
+    /** Attempts per stage before an order is FAILED and its task dead-lettered. */
+    WORKER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(5),
+    /** Simulated payment gateway: latency per charge and share of declined cards. */
+    PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+    PAYMENT_DECLINE_RATE: z.coerce.number().min(0).max(1).default(0),
+    /** Simulated work per stage (ms), to make the pipeline visibly busy in demos. */
+    STAGE_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   })
   .superRefine((env, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -106,6 +128,17 @@ export interface Config {
   readonly http: { readonly host: string; readonly port: number };
   readonly logLevel: Env['LOG_LEVEL'];
   readonly shutdownTimeoutMs: number;
+  readonly pipeline: {
+    readonly topicPartitions: number;
+    readonly relayBatchSize: number;
+    readonly relayPollMs: number;
+    readonly outboxRetentionHours: number;
+    readonly dispatcherConcurrency: number;
+    readonly workerPrefetch: number;
+    readonly maxAttempts: number;
+    readonly stageLatencyMs: number;
+  };
+  readonly payment: { readonly latencyMs: number; readonly declineRate: number };
 }
 
 export class ConfigError extends Error {
@@ -153,5 +186,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     http: Object.freeze({ host: env.HOST, port: env.PORT }),
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    pipeline: Object.freeze({
+      topicPartitions: env.KAFKA_TOPIC_PARTITIONS,
+      relayBatchSize: env.RELAY_BATCH_SIZE,
+      relayPollMs: env.RELAY_POLL_MS,
+      outboxRetentionHours: env.OUTBOX_RETENTION_HOURS,
+      dispatcherConcurrency: env.DISPATCHER_CONCURRENCY,
+      workerPrefetch: env.WORKER_PREFETCH,
+      maxAttempts: env.WORKER_MAX_ATTEMPTS,
+      stageLatencyMs: env.STAGE_LATENCY_MS,
+    }),
+    payment: Object.freeze({ latencyMs: env.PAYMENT_LATENCY_MS, declineRate: env.PAYMENT_DECLINE_RATE }),
   });
 }

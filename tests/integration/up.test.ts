@@ -25,7 +25,7 @@ const alive = (pid: number) => {
 
 /** `npm test` builds dist/ first; `orderflow up` is exercised as a user runs it. */
 describe('orderflow up', () => {
-  it('migrates, seeds, runs the API under the supervisor, restarts it when killed, and stops cleanly', async () => {
+  it('migrates, seeds, runs every role under the supervisor, restarts it when killed, and stops cleanly', async () => {
     expect(existsSync(MAIN)).toBe(true);
     const port = await freePort();
     const up = spawn(process.execPath, [MAIN, 'up', '--no-stack'], {
@@ -58,7 +58,7 @@ describe('orderflow up', () => {
         .split('\n')
         .filter((line) => line.trim())
         .map(Number);
-      expect(childPids).toHaveLength(1);
+      expect(childPids).toHaveLength(4); // api, relay, dispatcher, worker
       expect(childPids).not.toContain(apiPid);
 
       up.kill('SIGTERM');

@@ -1,4 +1,11 @@
-import { Kafka, logLevel as KafkaLogLevel, type Consumer, type IHeaders, type LogEntry } from 'kafkajs';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type Consumer,
+  type IHeaders,
+  type LogEntry,
+} from 'kafkajs';
 import type { Logger } from '../../telemetry/logger';
 import type {
   ConsumerOptions,
@@ -16,13 +23,20 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/**
+ * Warnings kafkajs prints on every start that say nothing about this deployment: we choose the
+ * partitioner explicitly, and the relay bounds producer retries on purpose (it retries whole batches).
+ */
+const QUIET = ['switched default partitioner', 'Limiting retries for the idempotent producer'];
+
 /** kafkajs logs through our pino logger; its chatty info lines become debug. */
 function kafkaLogCreator(logger: Logger) {
   const child = logger.child({ component: 'kafka' });
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, ...extra } = log;
-      const target = LEVELS[level] === 'info' ? 'debug' : (LEVELS[level] ?? 'debug');
+      const quiet = LEVELS[level] === 'info' || QUIET.some((text) => message.includes(text));
+      const target = quiet ? 'debug' : (LEVELS[level] ?? 'debug');
       child[target](extra, message);
     };
 }

@@ -13,6 +13,11 @@ export interface Topology {
     deliveryLimit?: number;
     /** Per-message TTL in ms (delay queues: expired messages dead-letter back to work). */
     messageTtlMs?: number;
+    /**
+     * Quorum queues only: dead-letter at-least-once (the broker keeps a message until the dead-letter
+     * target confirms it), which needs overflow `reject-publish`.
+     */
+    safeDeadLettering?: boolean;
   }[];
   bindings: { exchange: string; queue: string; routingKey: string }[];
 }
@@ -24,6 +29,10 @@ export function queueArguments(queue: Topology['queues'][number]): Record<string
     args['x-dead-letter-routing-key'] = queue.deadLetterRoutingKey;
   if (queue.deliveryLimit !== undefined) args['x-delivery-limit'] = queue.deliveryLimit;
   if (queue.messageTtlMs !== undefined) args['x-message-ttl'] = queue.messageTtlMs;
+  if (queue.safeDeadLettering) {
+    args['x-dead-letter-strategy'] = 'at-least-once';
+    args['x-overflow'] = 'reject-publish';
+  }
   return args;
 }
 

@@ -1,0 +1,111 @@
+import { Counter } from 'prom-client';
+import { createKafkaEventLog } from '../lib/adapters/kafka/kafkajs';
+import type { IncomingRecord } from '../lib/adapters/kafka/types';
+import { RabbitClient } from '../lib/adapters/rabbitmq/client';
+import { EVENT_TYPES } from '../lib/domain/events';
+import { encodeTask, taskMessageId } from '../lib/domain/tasks';
+import {
+  DEAD_LETTER_EXCHANGE,
+  DISPATCHER_GROUP,
+  ORDER_EVENTS_TOPIC,
+  orderflowTopology,
+  TASK_EXCHANGE,
+} from '../lib/messaging';
+import type { ProcessContext, RunningRole } from '../cli/process';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What to do with one record off orderflow.order-events. */
+export type Dispatch =
+  { action: 'task'; orderId: string } | { action: 'ignore' } | { action: 'dead-letter'; reason: string };
+
+export function dispatchFor(record: Pick<IncomingRecord, 'value'>): Dispatch {
+  let event: { type?: unknown; data?: { orderId?: unknown } };
+  try {
+    event = JSON.parse(record.value?.toString('utf8') ?? '') as typeof event;
+  } catch {
+    return { action: 'dead-letter', reason: 'not a JSON CloudEvent' };
+  }
+  if (typeof event !== 'object' || event === null)
+    return { action: 'dead-letter', reason: 'not a JSON CloudEvent' };
+  if (event.type === EVENT_TYPES.orderStatusChanged) return { action: 'ignore' };
+  if (event.type !== EVENT_TYPES.orderCreated)
+    return { action: 'dead-letter', reason: `unknown event type ${JSON.stringify(event.type)}` };
+  const orderId = event.data?.orderId;
+  if (typeof orderId !== 'string' || !UUID.test(orderId))
+    return { action: 'dead-letter', reason: 'order.created without a valid data.orderId' };
+  return { action: 'task', orderId };
+}
+
+/**
+ * The Kafka -> task-queue bridge: each `order.created` becomes the validate task, confirmed by
+ * RabbitMQ before the Kafka offset is committed. Anything unreadable goes to orderflow.dead with its
+ * reason and the partition moves on.
+ */
+export async function startDispatcher({ config, logger, registry }: ProcessContext): Promise<RunningRole> {
+  const rabbit = new RabbitClient({
+    url: config.rabbitmq.url,
+    topology: orderflowTopology,
+    logger,
+    connectionName: `orderflow-dispatcher-${process.pid}`,
+    deadLetter: { exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
+  });
+  await rabbit.start();
+  const eventLog = createKafkaEventLog({
+    brokers: config.kafka.brokers,
+    clientId: `${config.kafka.clientId}-dispatcher`,
+    logger,
+  });
+  const admin = await eventLog.admin();
+  await admin.ensureTopic(ORDER_EVENTS_TOPIC, config.pipeline.topicPartitions);
+  await admin.disconnect();
+
+  const dispatched = new Counter({
+    name: 'orderflow_dispatcher_events_total',
+    help: 'Events read from Kafka, by what the dispatcher did (task, ignore, dead-letter)',
+    labelNames: ['action'],
+    registers: [registry],
+  });
+
+  const consumer = eventLog.consumer({
+    groupId: DISPATCHER_GROUP,
+    topics: [ORDER_EVENTS_TOPIC],
+    partitionsConcurrently: config.pipeline.dispatcherConcurrency,
+    handle: async (record) => {
+      const decision = dispatchFor(record);
+      if (decision.action === 'task') {
+        const task = { orderId: decision.orderId, stage: 'validate' as const, attempt: 1 };
+        await rabbit.publish(TASK_EXCHANGE, 'validate', encodeTask(task), {
+          messageId: taskMessageId(task),
+          headers: { 'x-orderflow-attempt': 1 },
+        });
+      } else if (decision.action === 'dead-letter') {
+        logger.warn(
+          { partition: record.partition, offset: record.offset, reason: decision.reason },
+          'event dead-lettered',
+        );
+        await rabbit.publish(DEAD_LETTER_EXCHANGE, '', record.value ?? Buffer.alloc(0), {
+          headers: {
+            'x-orderflow-dead-letter-reason': decision.reason,
+            'x-orderflow-source': `${record.topic}/${record.partition}/${record.offset}`,
+          },
+        });
+      }
+      dispatched.inc({ action: decision.action });
+    },
+  });
+  await consumer.start();
+  logger.info({ group: DISPATCHER_GROUP, topic: ORDER_EVENTS_TOPIC }, 'dispatching');
+
+  return {
+    readiness: {
+      rabbitmq: async () => {
+        if (!rabbit.isConnected) throw new Error('not connected');
+      },
+    },
+    shutdown: [
+      { name: 'leave the consumer group', run: () => consumer.stop() },
+      { name: 'rabbitmq', run: () => rabbit.close() },
+    ],
+  };
+}

@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The stage workers' metrics: per stage, by outcome; and created -> terminal latency per order. */
+export function stageMetrics(registry: Registry) {
+  return {
+    processed: new Counter({
+      name: 'orderflow_stage_processed_total',
+      help: 'Stage tasks handled, by stage and outcome (advanced, finished, skipped, duplicate, retried, dead_lettered)',
+      labelNames: ['stage', 'outcome'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'orderflow_stage_duration_seconds',
+      help: 'Time to handle one stage task',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'orderflow_stage_in_flight',
+      help: 'Stage tasks being handled right now',
+      labelNames: ['stage'],
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'orderflow_stage_retries_total',
+      help: 'Stage tasks sent to a delay queue after a transient failure',
+      labelNames: ['stage'],
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'orderflow_stage_dead_lettered_total',
+      help: 'Stage tasks dead-lettered (malformed, unknown order, or retries exhausted)',
+      labelNames: ['stage'],
+      registers: [registry],
+    }),
+    endToEnd: new Histogram({
+      name: 'orderflow_order_end_to_end_seconds',
+      help: 'From order creation to its terminal status, by that status',
+      labelNames: ['status'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+  };
+}
+
+export type StageMetrics = ReturnType<typeof stageMetrics>;

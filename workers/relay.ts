@@ -1,0 +1,174 @@
+import { Client } from 'pg';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { createKafkaEventLog } from '../lib/adapters/kafka/kafkajs';
+import type { EventProducer } from '../lib/adapters/kafka/types';
+import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
+import { ORDER_EVENTS_TOPIC } from '../lib/messaging';
+import { many, one } from '../lib/store/db';
+import type { Logger } from '../lib/telemetry/logger';
+import type { ProcessContext, RunningRole } from '../cli/process';
+
+interface OutboxRow {
+  id: string;
+  aggregateId: string;
+  payload: unknown;
+  ageSeconds: number;
+}
+
+/**
+ * Publishes one batch: claims unpublished rows (SKIP LOCKED, so replicas share the work without
+ * blocking each other), sends them with the idempotent producer, and marks them published in the same
+ * transaction. A crash between send and commit publishes the batch again: consumers are idempotent.
+ */
+export async function relayBatch(
+  db: DataSource,
+  producer: EventProducer,
+  batchSize: number,
+): Promise<OutboxRow[]> {
+  return db.transaction(async (tx) => {
+    const rows = await many<OutboxRow>(
+      tx,
+      `SELECT id, aggregate_id AS "aggregateId", payload, extract(epoch FROM now() - created_at)::float8 AS "ageSeconds"
+         FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [batchSize],
+    );
+    if (rows.length === 0) return rows;
+    await producer.send(
+      ORDER_EVENTS_TOPIC,
+      rows.map((r) => ({
+        key: r.aggregateId,
+        value: JSON.stringify(r.payload),
+        headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
+      })),
+    );
+    await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+      rows.map((r) => r.id),
+    ]);
+    return rows;
+  });
+}
+
+/** Wakes the relay on every outbox insert (the trigger NOTIFYs); reconnects on its own if the link drops. */
+function listenForOutbox(url: string, logger: Logger, wake: () => void) {
+  let client: Client | undefined;
+  let stopped = false;
+  const connect = async () => {
+    if (stopped) return;
+    const next = new Client({ connectionString: url, application_name: 'orderflow-relay-listen' });
+    next.on('notification', wake);
+    next.on('error', (err) => {
+      logger.warn({ err }, 'outbox listener lost, polling until it is back');
+      void next.end().catch(() => undefined);
+      if (client === next) setTimeout(() => void connect(), 1000);
+    });
+    try {
+      await next.connect();
+      await next.query('LISTEN orderflow_outbox');
+      client = next;
+      wake();
+    } catch (err) {
+      logger.warn({ err }, 'outbox listener could not connect, retrying');
+      setTimeout(() => void connect(), 1000);
+    }
+  };
+  void connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => undefined);
+  };
+}
+
+export async function startRelay({ config, logger, registry }: ProcessContext): Promise<RunningRole> {
+  const db = createDataSource({ url: config.database.url, poolSize: 3, applicationName: 'orderflow-relay' });
+  await db.initialize();
+  const eventLog = createKafkaEventLog({
+    brokers: config.kafka.brokers,
+    clientId: `${config.kafka.clientId}-relay`,
+    logger,
+  });
+  const admin = await eventLog.admin();
+  if (await admin.ensureTopic(ORDER_EVENTS_TOPIC, config.pipeline.topicPartitions)) {
+    logger.info({ topic: ORDER_EVENTS_TOPIC, partitions: config.pipeline.topicPartitions }, 'topic created');
+  }
+  await admin.disconnect();
+  const producer = await eventLog.producer();
+
+  const published = new Counter({
+    name: 'orderflow_outbox_published_total',
+    help: 'Outbox events published to Kafka',
+    registers: [registry],
+  });
+  const lag = new Histogram({
+    name: 'orderflow_outbox_publish_lag_seconds',
+    help: 'From outbox insert to publication',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'orderflow_outbox_backlog',
+    help: 'Outbox events not yet published',
+    registers: [registry],
+    async collect() {
+      const row = await one<{ n: number }>(
+        db,
+        `SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`,
+      );
+      this.set(row?.n ?? 0);
+    },
+  });
+
+  let wakeUp: () => void = () => undefined;
+  const wake = () => wakeUp();
+  const stopListening = listenForOutbox(config.database.url, logger, wake);
+  let running = true;
+  const loop = (async () => {
+    let failures = 0;
+    while (running) {
+      try {
+        const rows = await relayBatch(db, producer, config.pipeline.relayBatchSize);
+        failures = 0;
+        published.inc(rows.length);
+        for (const row of rows) lag.observe(row.ageSeconds);
+        if (rows.length === config.pipeline.relayBatchSize) continue;
+      } catch (err) {
+        failures += 1;
+        logger.warn({ err, failures }, 'relay batch failed, retrying');
+      }
+      const waitMs = failures > 0 ? Math.min(10_000, 200 * 2 ** failures) : config.pipeline.relayPollMs;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+
+  const retention = setInterval(() => {
+    db.query(
+      `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - make_interval(hours => $1) LIMIT 5000)`,
+      [config.pipeline.outboxRetentionHours],
+    ).catch((err: unknown) => logger.warn({ err }, 'outbox clean-up failed'));
+  }, 60_000);
+  retention.unref();
+
+  return {
+    readiness: { database: () => pingDatabase(db) },
+    shutdown: [
+      {
+        name: 'finish the current batch',
+        run: async () => {
+          running = false;
+          clearInterval(retention);
+          wake();
+          await loop;
+        },
+      },
+      { name: 'outbox listener', run: stopListening },
+      { name: 'kafka producer', run: () => producer.disconnect() },
+      { name: 'database pool', run: () => db.destroy() },
+    ],
+  };
+}
