@@ -69,6 +69,8 @@ export function createKafkaEventLog(options: {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
+        // Java-compatible murmur2: a key lands on the same partition whichever client wrote it.
+        createPartitioner: Partitioners.DefaultPartitioner,
       });
       await producer.connect();
       return {
