@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local stack: real PostgreSQL, RabbitMQ and Kafka on loopback. Usage: stack.sh up|down|status|check|rabbitmqctl ARGS
+# The local stack: real PostgreSQL, RabbitMQ and Kafka on loopback. Usage: stack.sh up|down|status|check|restart SERVICE|rabbitmqctl ARGS
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/stack/common.sh"
@@ -20,5 +20,10 @@ case "$cmd" in
   status) status ;;
   check) pg_usable && rabbitmq_usable && kafka_usable ;;
   rabbitmqctl) rabbitmq_ctl "$@" ;;
-  *) die "usage: stack.sh up|down|status|rabbitmqctl ARGS" ;;
+  restart)
+    case "${1:-}" in
+      postgres|rabbitmq|kafka) "${1}_down"; "${1}_up" ;;
+      *) die "usage: stack.sh restart postgres|rabbitmq|kafka" ;;
+    esac ;;
+  *) die "usage: stack.sh up|down|status|check|restart SERVICE|rabbitmqctl ARGS" ;;
 esac

@@ -9,5 +9,7 @@ fi
 echo "== type-check and build"
 npx tsc --noEmit -p tsconfig.json
 npx tsc -p tsconfig.build.json
-echo "== tests"
-npx jest --ci "$@"
+echo "== unit and integration tests"
+npx jest --ci --selectProjects main "$@"
+echo "== pipeline tests (real processes, faults injected, one file at a time)"
+npx jest --ci --selectProjects pipeline --runInBand "$@"
