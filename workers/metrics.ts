@@ -5,7 +5,7 @@ export function stageMetrics(registry: Registry) {
   return {
     processed: new Counter({
       name: 'orderflow_stage_processed_total',
-      help: 'Stage tasks handled, by stage and outcome (advanced, finished, skipped, duplicate, retried, dead_lettered)',
+      help: 'Stage tasks handled, by stage and outcome (advanced, finished, skipped, premature, duplicate, retried, dead_lettered)',
       labelNames: ['stage', 'outcome'],
       registers: [registry],
     }),

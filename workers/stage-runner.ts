@@ -15,7 +15,15 @@ export type RunOutcome =
   | { kind: 'advanced'; status: OrderStatus; duplicate: boolean }
   | { kind: 'finished'; status: OrderStatus; duplicate: boolean; createdAt?: Date; reason?: string }
   | { kind: 'skipped'; status: string; duplicate: boolean }
+  /** A replayed task that arrived before its stage was due: the real one follows the previous stage. */
+  | { kind: 'premature'; status: OrderStatus }
   | { kind: 'missing' };
+
+const HAPPY_PATH: readonly OrderStatus[] = ['PENDING', 'VALIDATED', 'RESERVED', 'PAID', 'COMPLETED'];
+
+/** The order has not reached the stage yet (as opposed to having passed it, or ended). */
+const notYetDue = (status: OrderStatus, due: OrderStatus) =>
+  !isTerminal(status) && HAPPY_PATH.indexOf(status) < HAPPY_PATH.indexOf(due);
 
 const SKIPPED = 'SKIPPED:';
 
@@ -74,6 +82,8 @@ export async function runStage(
       const order = await lockOrder(tx, task.orderId);
       if (!order) return { kind: 'missing' } as const;
       if (order.status !== STAGE_TRANSITIONS[task.stage].from) {
+        if (notYetDue(order.status, STAGE_TRANSITIONS[task.stage].from))
+          return { kind: 'premature', status: order.status } as const;
         if (!(await recordInbox(tx, task, SKIPPED + order.status))) throw new ConcurrentDuplicate();
         return { kind: 'skipped', status: order.status, duplicate: false } as const;
       }

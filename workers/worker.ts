@@ -53,7 +53,8 @@ async function settle(deps: WorkerDeps, task: StageTask, outcome: RunOutcome): P
     );
     log.info({ status: outcome.status, reason: outcome.reason }, 'order finished');
   }
-  deps.metrics.processed.inc({ stage: task.stage, outcome: outcome.duplicate ? 'duplicate' : outcome.kind });
+  const duplicate = 'duplicate' in outcome && outcome.duplicate;
+  deps.metrics.processed.inc({ stage: task.stage, outcome: duplicate ? 'duplicate' : outcome.kind });
   return { action: 'ack' };
 }
 
