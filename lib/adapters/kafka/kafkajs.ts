@@ -148,8 +148,9 @@ class KafkajsConsumer implements EventConsumer {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      // A member that dies without leaving holds its partitions until this passes: keep it short.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
   }
