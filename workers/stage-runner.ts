@@ -45,13 +45,15 @@ async function recordedOutcome(db: Queryable, task: StageTask): Promise<string |
   return row?.outcome;
 }
 
-async function lockOrder(tx: Queryable, orderId: string): Promise<LockedOrder | undefined> {
-  return one<LockedOrder>(
+/** Locks the order and reads, in the same round trip, what the inbox says about this stage. */
+async function lockOrder(tx: Queryable, task: Pick<StageTask, 'orderId' | 'stage'>) {
+  return one<LockedOrder & { recorded: string | null }>(
     tx,
     `SELECT id, status, merchant_id AS "merchantId", total_cents::float8 AS "totalCents",
-            payment_token AS "paymentToken", created_at AS "createdAt"
+            payment_token AS "paymentToken", created_at AS "createdAt",
+            (SELECT outcome FROM inbox WHERE order_id = $1 AND stage = $2) AS recorded
        FROM orders WHERE id = $1 FOR UPDATE`,
-    [orderId],
+    [task.orderId, task.stage],
   );
 }
 
@@ -75,12 +77,11 @@ export async function runStage(
   task: StageTask,
   gateway: PaymentGateway,
 ): Promise<RunOutcome> {
-  const seen = await recordedOutcome(db, task);
-  if (seen) return outcomeOf(task.stage, seen, true);
   try {
     return await db.transaction(async (tx) => {
-      const order = await lockOrder(tx, task.orderId);
+      const order = await lockOrder(tx, task);
       if (!order) return { kind: 'missing' } as const;
+      if (order.recorded) return outcomeOf(task.stage, order.recorded, true);
       if (order.status !== STAGE_TRANSITIONS[task.stage].from) {
         if (notYetDue(order.status, STAGE_TRANSITIONS[task.stage].from))
           return { kind: 'premature', status: order.status } as const;
@@ -107,7 +108,7 @@ export async function failOrder(
   reason: string,
 ): Promise<{ failed: boolean; createdAt?: Date }> {
   return db.transaction(async (tx) => {
-    const order = await lockOrder(tx, task.orderId);
+    const order = await lockOrder(tx, task);
     if (!order || isTerminal(order.status)) return { failed: false };
     await applyTransition(tx, {
       orderId: task.orderId,

@@ -1,7 +1,7 @@
 import type { OrderStatus } from '../lib/domain/order-status';
 import { STAGE_TRANSITIONS } from '../lib/domain/tasks';
 import type { Stage } from '../lib/messaging';
-import { many, one, type Queryable } from '../lib/store/db';
+import { one, type Queryable } from '../lib/store/db';
 import { applyTransition } from '../lib/store/transitions';
 import type { PaymentGateway } from './payment-gateway';
 
@@ -47,58 +47,47 @@ async function transition(
 
 /** The order still matches the catalog: the merchant exists, every product is theirs and active. */
 async function validate(ctx: StageContext): Promise<StageResult> {
-  const problems = await many<{ productId: string }>(
+  const check = await one<{ items: number; unavailable: string[] }>(
     ctx.tx,
-    `SELECT i.product_id AS "productId" FROM order_items i
-       LEFT JOIN products p ON p.id = i.product_id AND p.merchant_id = $2 AND p.active
-      WHERE i.order_id = $1 AND p.id IS NULL`,
+    `SELECT (SELECT count(*) FROM order_items WHERE order_id = $1)::int AS items,
+            coalesce((SELECT array_agg(i.product_id ORDER BY i.product_id) FROM order_items i
+                        LEFT JOIN products p ON p.id = i.product_id AND p.merchant_id = $2 AND p.active
+                       WHERE i.order_id = $1 AND p.id IS NULL), '{}') AS unavailable`,
     [ctx.order.id, ctx.order.merchantId],
   );
-  const items = await one<{ n: number }>(
-    ctx.tx,
-    `SELECT count(*)::int AS n FROM order_items WHERE order_id = $1`,
-    [ctx.order.id],
-  );
-  if (!items?.n) return transition(ctx, 'validate', 'REJECTED', 'the order has no items');
-  if (problems.length > 0) {
-    return transition(
-      ctx,
-      'validate',
-      'REJECTED',
-      `no longer available: ${problems.map((p) => p.productId).join(', ')}`,
-    );
+  if (!check?.items) return transition(ctx, 'validate', 'REJECTED', 'the order has no items');
+  if (check.unavailable.length > 0) {
+    return transition(ctx, 'validate', 'REJECTED', `no longer available: ${check.unavailable.join(', ')}`);
   }
   return transition(ctx, 'validate', 'VALIDATED');
 }
 
 /**
- * Every item's stock is taken at once or none is. The product rows are locked in id order first, so
- * concurrent reservations never deadlock and stock never goes below zero.
+ * Every item's stock is taken at once or none is, in one statement: the product rows are locked in id
+ * order (concurrent reservations never deadlock), checked, and decremented only if all suffice, so
+ * stock never goes below zero. A popular product's row is the hottest lock in the system, so this
+ * transaction is kept to two round trips.
  */
 async function reserve(ctx: StageContext): Promise<StageResult> {
-  const rows = await many<{ productId: string; quantity: number; stock: number }>(
+  const result = await one<{ short: string[] }>(
     ctx.tx,
-    `SELECT p.id AS "productId", i.quantity, p.stock FROM order_items i JOIN products p ON p.id = i.product_id
-      WHERE i.order_id = $1 ORDER BY p.id FOR UPDATE OF p`,
-    [ctx.order.id],
-  );
-  const short = rows.filter((r) => r.stock < r.quantity);
-  if (short.length > 0) {
-    return transition(
-      ctx,
-      'reserve',
-      'REJECTED',
-      `out of stock: ${short.map((r) => r.productId).join(', ')}`,
-    );
-  }
-  await ctx.tx.query(
-    `WITH taken AS (
+    `WITH locked AS (
+       SELECT p.id, p.stock, i.quantity FROM order_items i JOIN products p ON p.id = i.product_id
+        WHERE i.order_id = $1 ORDER BY p.id FOR UPDATE OF p),
+     short AS (SELECT coalesce(array_agg(id ORDER BY id) FILTER (WHERE stock < quantity), '{}') AS ids FROM locked),
+     taken AS (
        INSERT INTO stock_movements (order_id, product_id, kind, quantity)
-       SELECT $1, product_id, 'RESERVE', quantity FROM order_items WHERE order_id = $1
-       RETURNING product_id, quantity)
-     UPDATE products p SET stock = p.stock - t.quantity, updated_at = now() FROM taken t WHERE p.id = t.product_id`,
+       SELECT $1, l.id, 'RESERVE', l.quantity FROM locked l, short WHERE cardinality(short.ids) = 0
+       RETURNING product_id, quantity),
+     updated AS (
+       UPDATE products p SET stock = p.stock - t.quantity, updated_at = now() FROM taken t WHERE p.id = t.product_id
+       RETURNING p.id)
+     SELECT short.ids AS short, (SELECT count(*) FROM updated) AS n FROM short`,
     [ctx.order.id],
   );
+  if (result && result.short.length > 0) {
+    return transition(ctx, 'reserve', 'REJECTED', `out of stock: ${result.short.join(', ')}`);
+  }
   return transition(ctx, 'reserve', 'RESERVED');
 }
 

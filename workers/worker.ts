@@ -12,6 +12,7 @@ import {
 } from '../lib/messaging';
 import type { ProcessContext, RunningRole } from '../cli/process';
 import { stageMetrics, type StageMetrics } from './metrics';
+import { Semaphore } from './semaphore';
 import { simulatedGateway, type PaymentGateway } from './payment-gateway';
 import { failOrder, isTransient, runStage, type RunOutcome } from './stage-runner';
 import type { DataSource } from 'typeorm';
@@ -25,6 +26,8 @@ interface WorkerDeps {
   logger: Logger;
   maxAttempts: number;
   stageLatencyMs: number;
+  /** Bounds the tasks using the database at once to the pool size, so none times out waiting for a connection. */
+  slots: Semaphore;
 }
 
 const publishTask = (rabbit: RabbitClient, exchange: string, task: StageTask) =>
@@ -108,9 +111,9 @@ function handler(deps: WorkerDeps, stage: Stage) {
       if (deps.stageLatencyMs > 0) await new Promise((r) => setTimeout(r, deps.stageLatencyMs));
       let outcome: RunOutcome;
       try {
-        outcome = await runStage(deps.db, task, deps.gateway);
+        outcome = await deps.slots.run(() => runStage(deps.db, task, deps.gateway));
       } catch (err) {
-        return await onFailure(deps, task, err);
+        return await deps.slots.run(() => onFailure(deps, task, err));
       }
       return await settle(deps, task, outcome);
     } finally {
@@ -145,6 +148,7 @@ export function workerRole(stages: Stage[]) {
       logger,
       maxAttempts: config.pipeline.maxAttempts,
       stageLatencyMs: config.pipeline.stageLatencyMs,
+      slots: new Semaphore(config.database.poolSize),
     };
     for (const stage of stages) {
       await rabbit.consume(stageQueue(stage), handler(deps, stage), {

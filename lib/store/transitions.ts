@@ -25,39 +25,42 @@ export interface AppliedTransition {
  * Returns undefined when the guard did not match. Must run inside a transaction.
  */
 export async function applyTransition(tx: Queryable, t: Transition): Promise<AppliedTransition | undefined> {
+  const event = cloudEvent(EVENT_TYPES.orderStatusChanged, t.source, t.orderId, {});
+  const reason = t.reason ?? null;
+  // One round trip: the guarded update, its history row and its event. Status-changing transactions
+  // hold locks (stock rows in reserve), so every round trip saved shortens them.
   const [row] = await returning<AppliedTransition>(
     tx,
-    `WITH old AS (SELECT id, status FROM orders WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE)
-     UPDATE orders o SET status = $3, updated_at = now(),
-            finished_at = CASE WHEN $4 THEN now() ELSE o.finished_at END,
-            failure_reason = coalesce($5, o.failure_reason)
-       FROM old WHERE o.id = old.id
-     RETURNING old.status AS "fromStatus", o.customer_id AS "customerId", o.merchant_id AS "merchantId"`,
+    `WITH old AS (SELECT id, status FROM orders WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE),
+     upd AS (
+       UPDATE orders o SET status = $3, updated_at = now(),
+              finished_at = CASE WHEN $4 THEN now() ELSE o.finished_at END,
+              failure_reason = coalesce($5, o.failure_reason)
+         FROM old WHERE o.id = old.id
+       RETURNING old.status AS from_status, o.customer_id, o.merchant_id),
+     h AS (INSERT INTO order_history (order_id, from_status, to_status, reason) SELECT $1, from_status, $3, $6 FROM upd),
+     e AS (
+       INSERT INTO outbox (aggregate_id, event_type, payload)
+       SELECT $1, $7, $8::jsonb || jsonb_build_object('data', jsonb_build_object(
+         'orderId', $1::text, 'customerId', customer_id, 'merchantId', merchant_id,
+         'from', from_status, 'to', $3::text, 'reason', $6::text))
+       FROM upd)
+     SELECT from_status AS "fromStatus", customer_id AS "customerId", merchant_id AS "merchantId" FROM upd`,
     [
       t.orderId,
       t.from,
       t.to,
       isTerminal(t.to),
-      isTerminal(t.to) && t.to !== 'COMPLETED' ? (t.reason ?? null) : null,
+      isTerminal(t.to) && t.to !== 'COMPLETED' ? reason : null,
+      reason,
+      event.type,
+      JSON.stringify(event),
     ],
   );
   if (!row) return undefined;
   if (HOLDS_STOCK.has(row.fromStatus) && isTerminal(t.to) && t.to !== 'COMPLETED') {
     await releaseStock(tx, t.orderId);
   }
-  const event = cloudEvent(EVENT_TYPES.orderStatusChanged, t.source, t.orderId, {
-    orderId: t.orderId,
-    customerId: row.customerId,
-    merchantId: row.merchantId,
-    from: row.fromStatus,
-    to: t.to,
-    reason: t.reason ?? null,
-  });
-  await tx.query(
-    `WITH h AS (INSERT INTO order_history (order_id, from_status, to_status, reason) VALUES ($1, $2, $3, $4))
-     INSERT INTO outbox (aggregate_id, event_type, payload) VALUES ($1, $5, $6)`,
-    [t.orderId, row.fromStatus, t.to, t.reason ?? null, event.type, JSON.stringify(event)],
-  );
   return row;
 }
 

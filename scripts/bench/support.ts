@@ -19,14 +19,18 @@ export function buildDist(): void {
     throw new Error('build failed');
 }
 
-/** A database of its own, so benchmark rows never mix with the demo or the tests. */
-export async function benchDatabase(): Promise<string> {
+/**
+ * A database of its own, so benchmark rows never mix with the demo or the tests; `fresh` starts it
+ * empty (the pipeline benchmark must not inherit another run's backlog).
+ */
+export async function benchDatabase(name = BENCH_DATABASE, fresh = false): Promise<string> {
   const admin = new Client({ connectionString: `${BASE_URL}/orderflow` });
   await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
-  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+  if (fresh) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = `${BASE_URL}/${BENCH_DATABASE}`;
+  const url = `${BASE_URL}/${name}`;
   const db = createDataSource({ url, poolSize: 1, applicationName: 'bench-migrate' });
   await db.initialize();
   await db.runMigrations({ transaction: 'each' });
@@ -44,7 +48,10 @@ export const freePort = () =>
 
 /** Runs `orderflow <role>` from dist/ as its own process, as in production. */
 export function startRole(role: string, env: Record<string, string>, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), role, ...args], {
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  return spawn(process.execPath, [...profile, join(ROOT, 'dist/cli/main.js'), role, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -2,7 +2,16 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { OrderStatus } from '../../lib/domain/order-status';
 import { eventually } from '../support/services';
-import { assertInvariants, placeOrder, startPipeline, startProcess, stopProcess, waitForTerminal, type Pipeline, type RunningProcess } from './harness';
+import {
+  assertInvariants,
+  placeOrder,
+  startPipeline,
+  startProcess,
+  stopProcess,
+  waitForTerminal,
+  type Pipeline,
+  type RunningProcess,
+} from './harness';
 
 const exec = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,7 +33,10 @@ async function crashAndReplace(p: RunningProcess, args: string[] = []) {
   return replacement;
 }
 
-const byRole = (role: string) => pipeline.processes.filter((p) => p.role === role && p.child.exitCode === null && p.child.signalCode === null);
+const byRole = (role: string) =>
+  pipeline.processes.filter(
+    (p) => p.role === role && p.child.exitCode === null && p.child.signalCode === null,
+  );
 
 describe('nothing is lost', () => {
   it('survives crashes of every process and restarts of both brokers under a stream of orders', async () => {
@@ -70,9 +82,11 @@ describe('nothing is lost', () => {
     try {
       await eventually(
         async () =>
-          ((await api.db.query(
-            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'orderflow-relay' AND query LIKE 'UPDATE outbox SET published_at%' AND state = 'active'`,
-          )) as unknown[]).length > 0,
+          (
+            (await api.db.query(
+              `SELECT 1 FROM pg_stat_activity WHERE application_name = 'orderflow-relay' AND query LIKE 'UPDATE outbox SET published_at%' AND state = 'active'`,
+            )) as unknown[]
+          ).length > 0,
         { intervalMs: 50, what: 'the relay to be between publish and mark' },
       );
       const relay = byRole('relay')[0]!;
@@ -121,14 +135,22 @@ describe('nothing is lost', () => {
     for (const status of statuses.values()) tally.set(status, (tally.get(status) ?? 0) + 1);
     expect(tally.get('COMPLETED')).toBeGreaterThan(0);
     expect(tally.get('FAILED')).toBeGreaterThan(0); // the declined cards
-    await eventually(async () => {
-      const [row] = await api.db.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND aggregate_id = ANY($1)`, [ids]);
-      return row.n === 0;
-    }, { what: 'outbox drained', timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        const [row] = await api.db.query(
+          `SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND aggregate_id = ANY($1)`,
+          [ids],
+        );
+        return row.n === 0;
+      },
+      { what: 'outbox drained', timeoutMs: 30_000 },
+    );
     await assertInvariants(api, ids, stockAtStart);
 
     // Every surviving process still answers and stops cleanly.
-    for (const p of pipeline.processes.filter((x) => x.child.exitCode === null && x.child.signalCode === null)) {
+    for (const p of pipeline.processes.filter(
+      (x) => x.child.exitCode === null && x.child.signalCode === null,
+    )) {
       expect(await stopProcess(p)).toBe(0);
     }
   }, 420_000);
