@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerLoad } from './load';
 import { registerMigrate } from './migrate';
 import { registerRoles } from './roles';
 import { registerSeed } from './seed';
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerMigrate(program);
   registerRoles(program);
   registerSeed(program);
+  registerLoad(program);
 }

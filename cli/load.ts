@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { isTerminal, type OrderStatus } from '../lib/domain/order-status';
+
+/** A load generator against a live platform: places orders at a rate, follows each to its end. */
+
+export interface LoadOptions {
+  url: string;
+  email: string;
+  password: string;
+  orders: number;
+  rate: number;
+  concurrency: number;
+  token: string;
+  timeoutSeconds: number;
+  /** The store to order from; by default the one best stocked for the run. */
+  merchant?: string;
+}
+
+export interface LoadSummary {
+  orders: number;
+  accepted: number;
+  refused: number;
+  finished: Record<string, number>;
+  unfinished: number;
+  seconds: number;
+  acceptedPerSecond: number;
+  acceptLatencyMs: { p50: number; p95: number; p99: number };
+  endToEndMs: { p50: number; p95: number; p99: number };
+}
+
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+const percentiles = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: Math.round(pct(sorted, 50)),
+    p95: Math.round(pct(sorted, 95)),
+    p99: Math.round(pct(sorted, 99)),
+  };
+};
+
+async function call(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function prepare(options: LoadOptions) {
+  const login = await call(`${options.url}/v1/auth/login`, {
+    method: 'POST',
+    body: JSON.stringify({ email: options.email, password: options.password }),
+  });
+  if (login.status !== 200)
+    throw new Error(
+      `login as ${options.email} failed (${login.status}); run \`orderflow seed\` or pass --email/--password`,
+    );
+  const auth = { authorization: `Bearer ${String(login.body.accessToken)}` };
+  const merchants = options.merchant
+    ? [{ id: options.merchant }]
+    : (((await call(`${options.url}/v1/merchants?limit=100`, { headers: auth })).body.items as {
+        id: string;
+      }[]) ?? []);
+  // The store with the most products that could take every order alone, so stock never runs out mid-run.
+  let best: { merchantId: string; productIds: string[] } | undefined;
+  for (const merchant of merchants) {
+    const products = await call(`${options.url}/v1/merchants/${merchant.id}/products?limit=100`, {
+      headers: auth,
+    });
+    const usable = ((products.body.items as { id: string; active: boolean; stock: number }[]) ?? []).filter(
+      (p) => p.active && p.stock >= options.orders,
+    );
+    if (usable.length > (best?.productIds.length ?? 0))
+      best = { merchantId: merchant.id, productIds: usable.map((p) => p.id) };
+  }
+  if (!best)
+    throw new Error(
+      `no merchant has a product with ${options.orders} units in stock; run \`orderflow seed\``,
+    );
+  return { auth, ...best };
+}
+
+export async function runLoad(
+  options: LoadOptions,
+  onProgress: (line: string, done: boolean) => void,
+): Promise<LoadSummary> {
+  const { auth, merchantId, productIds } = await prepare(options);
+  const started = Date.now();
+  const acceptMs: number[] = [];
+  const endToEndMs: number[] = [];
+  const pending = new Map<string, number>();
+  const finished: Record<string, number> = {};
+  let accepted = 0;
+  let refused = 0;
+  let issued = 0;
+
+  const place = async () => {
+    const i = issued++;
+    const t0 = performance.now();
+    const res = await call(`${options.url}/v1/orders`, {
+      method: 'POST',
+      headers: { ...auth, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({
+        merchantId,
+        items: [{ productId: productIds[i % productIds.length], quantity: 1 }],
+        deliveryAddress: {
+          street: 'Rua da Carga',
+          number: String(i),
+          city: 'Belo Horizonte',
+          postalCode: '30110-000',
+          country: 'BR',
+        },
+        payment: { method: 'card', token: options.token },
+      }),
+    }).catch(() => ({ status: 0, body: {} as Record<string, unknown> }));
+    acceptMs.push(performance.now() - t0);
+    if (res.status === 202) {
+      accepted += 1;
+      pending.set(String(res.body.id), Date.parse(String(res.body.createdAt)));
+    } else refused += 1;
+  };
+
+  const follow = async () => {
+    const ids = [...pending.keys()].slice(0, 50);
+    await Promise.all(
+      ids.map(async (id) => {
+        const res = await call(`${options.url}/v1/orders/${id}`, { headers: auth }).catch(() => undefined);
+        const status = res?.body.status as OrderStatus | undefined;
+        if (!status || !isTerminal(status)) return;
+        finished[status] = (finished[status] ?? 0) + 1;
+        endToEndMs.push(Date.parse(String(res!.body.finishedAt)) - pending.get(id)!);
+        pending.delete(id);
+      }),
+    );
+  };
+
+  const line = () => {
+    const done = Object.values(finished).reduce((a, b) => a + b, 0);
+    const width = 24;
+    const filled = Math.round((done / options.orders) * width);
+    const e2e = percentiles(endToEndMs);
+    const acc = percentiles(acceptMs);
+    const statuses = Object.entries(finished)
+      .map(([s, n]) => `${s.toLowerCase()} ${n}`)
+      .join(' ');
+    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${options.orders} | accepted ${accepted} refused ${refused} | ${statuses || 'none finished'} | accept p50 ${acc.p50} ms p99 ${acc.p99} ms | end-to-end p50 ${e2e.p50} ms p99 ${e2e.p99} ms`;
+  };
+
+  const ticker = setInterval(() => onProgress(line(), false), 500);
+  const intervalMs = 1000 / options.rate;
+  const lanes = Array.from({ length: options.concurrency }, async (_, lane) => {
+    while (issued < options.orders) {
+      const due = started + issued * intervalMs;
+      if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
+      if (issued >= options.orders) break;
+      await place();
+      if (lane === 0 && pending.size > 0) await follow();
+    }
+  });
+  await Promise.all(lanes);
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  while (pending.size > 0 && Date.now() < deadline) {
+    await follow();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  clearInterval(ticker);
+  onProgress(line(), true);
+  const seconds = (Date.now() - started) / 1000;
+  return {
+    orders: options.orders,
+    accepted,
+    refused,
+    finished,
+    unfinished: pending.size,
+    seconds: Math.round(seconds * 10) / 10,
+    acceptedPerSecond: Math.round((accepted / seconds) * 10) / 10,
+    acceptLatencyMs: percentiles(acceptMs),
+    endToEndMs: percentiles(endToEndMs),
+  };
+}
