@@ -182,4 +182,37 @@ describe('every path ends right', () => {
     expect(product.stock).toBe(0);
     await assertInvariants(pipeline.api, ids, s.stockAtStart);
   });
+
+  it('customers cancelling while the workers run: each order ends in exactly one terminal status, stock right', async () => {
+    const s = await shop(50);
+    const ids = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        placeOrder(
+          pipeline.api,
+          s.customer.token,
+          s.merchantId,
+          [{ productId: s.productIds[i % 2]!, quantity: 1 }],
+          i % 3 ? 'tok_visa' : 'tok_flaky',
+        ),
+      ),
+    );
+    // Cancels land at every moment of processing: some win, some are too late (409).
+    const answers = await Promise.all(
+      ids.map(async (id, i) => {
+        await new Promise((r) => setTimeout(r, (i % 10) * 15));
+        return (await pipeline.api.http().post(`/v1/orders/${id}/cancel`).set(bearer(s.customer.token)))
+          .status;
+      }),
+    );
+    expect(answers.every((status) => status === 200 || status === 409)).toBe(true);
+    const statuses = await waitForTerminal(pipeline.api, ids);
+    ids.forEach((id, i) => expect(statuses.get(id) === 'CANCELLED').toBe(answers[i] === 200));
+    const terminalRows = await pipeline.api.db.query(
+      `SELECT order_id, count(*)::int AS n FROM order_history
+        WHERE order_id = ANY($1) AND to_status IN ('COMPLETED','REJECTED','FAILED','CANCELLED') GROUP BY order_id`,
+      [ids],
+    );
+    expect(terminalRows.map((r: { n: number }) => r.n)).toEqual(Array(30).fill(1));
+    await assertInvariants(pipeline.api, ids, s.stockAtStart);
+  });
 });
