@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { eventually, testConfig } from '../support/services';
 
 const MAIN = join(__dirname, '../../dist/cli/main.js');
@@ -23,13 +24,28 @@ const alive = (pid: number) => {
   }
 };
 
-/** `npm test` builds dist/ first; `orderflow up` is exercised as a user runs it. */
+/**
+ * `npm test` builds dist/ first; `orderflow up` is exercised as a user runs it, on a database of its
+ * own (its relay and workers would otherwise process the orders other tests are inspecting).
+ */
+const base = testConfig().database.url;
+const UP_DATABASE = 'orderflow_up_test';
+const upDatabaseUrl = Object.assign(new URL(base), { pathname: `/${UP_DATABASE}` }).toString();
+
+beforeAll(async () => {
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${UP_DATABASE} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${UP_DATABASE}`);
+  await admin.end();
+});
+
 describe('orderflow up', () => {
   it('migrates, seeds, runs every role under the supervisor, restarts it when killed, and stops cleanly', async () => {
     expect(existsSync(MAIN)).toBe(true);
     const port = await freePort();
     const up = spawn(process.execPath, [MAIN, 'up', '--no-stack'], {
-      env: { ...process.env, DATABASE_URL: testConfig().database.url, PORT: String(port), LOG_LEVEL: 'info' },
+      env: { ...process.env, DATABASE_URL: upDatabaseUrl, PORT: String(port), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

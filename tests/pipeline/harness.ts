@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
@@ -12,6 +13,7 @@ export const PIPELINE_DATABASE_URL = Object.assign(new URL(BASE.toString()), {
   pathname: '/orderflow_pipeline',
 }).toString();
 const MAIN = join(__dirname, '../../dist/cli/main.js');
+const LOG_DIR = join(__dirname, '../../.stack/pipeline-logs');
 
 export async function pipelineDatabase(): Promise<void> {
   const admin = new Client({ connectionString: BASE.toString() });
@@ -47,7 +49,7 @@ export function startProcess(
       ...process.env,
       DATABASE_URL: PIPELINE_DATABASE_URL,
       PORT: '0',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       RELAY_POLL_MS: '100',
       ...env,
     },
@@ -56,7 +58,14 @@ export function startProcess(
   const output: string[] = [];
   child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      // Kept for post-mortems: .stack/pipeline-logs/<role>-<pid>.log
+      mkdirSync(LOG_DIR, { recursive: true });
+      writeFileSync(join(LOG_DIR, `${role}-${child.pid}.log`), output.join(''));
+      resolve(code);
+    }),
+  );
   return { role, child, output, exited };
 }
 

@@ -87,7 +87,7 @@ export function createKafkaEventLog(options: {
     },
 
     consumer(consumerOptions: ConsumerOptions): EventConsumer {
-      return new KafkajsConsumer(kafka, consumerOptions);
+      return new KafkajsConsumer(kafka, consumerOptions, options.logger.child({ component: 'kafka' }));
     },
 
     async admin(): Promise<EventAdmin> {
@@ -140,10 +140,12 @@ const COMMIT_EVERY = 500;
 
 class KafkajsConsumer implements EventConsumer {
   private readonly consumer: Consumer;
+  private stopped = false;
 
   constructor(
     kafka: Kafka,
     private readonly options: ConsumerOptions,
+    private readonly logger: Logger,
   ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
@@ -153,6 +155,28 @@ class KafkajsConsumer implements EventConsumer {
       heartbeatInterval: 1_000,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
+    // kafkajs gives up on errors it deems non-retriable (e.g. "the coordinator is not aware of this
+    // member" after a broker restart) and leaves the process alive but idle. We never give up.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopped) return;
+      this.logger.error(
+        { err: payload.error, groupId: options.groupId },
+        'Kafka consumer crashed, rejoining',
+      );
+      setTimeout(() => void this.rejoin(), 1000);
+    });
+  }
+
+  private async rejoin(attempt = 1): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.consumer.disconnect();
+      await this.start();
+      this.logger.info({ groupId: this.options.groupId }, 'Kafka consumer rejoined');
+    } catch (err) {
+      this.logger.warn({ err, attempt }, 'Kafka consumer could not rejoin yet');
+      setTimeout(() => void this.rejoin(attempt + 1), Math.min(10_000, 500 * 2 ** attempt));
+    }
   }
 
   async start(): Promise<void> {
@@ -177,15 +201,21 @@ class KafkajsConsumer implements EventConsumer {
         try {
           for (const message of batch.messages) {
             if (!isRunning() || isStale()) break;
-            await this.options.handle({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: message.offset,
-              key: message.key ? message.key.toString() : null,
-              value: message.value,
-              headers: headersOf(message.headers),
-              timestamp: Number(message.timestamp),
-            });
+            // A slow handler (say, waiting for RabbitMQ to come back) must not cost us the group membership.
+            const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+            try {
+              await this.options.handle({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: message.offset,
+                key: message.key ? message.key.toString() : null,
+                value: message.value,
+                headers: headersOf(message.headers),
+                timestamp: Number(message.timestamp),
+              });
+            } finally {
+              clearInterval(beat);
+            }
             resolveOffset(message.offset);
             handled = message.offset;
             if (Number(handled) % COMMIT_EVERY === 0) await commit();
@@ -200,6 +230,7 @@ class KafkajsConsumer implements EventConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer.disconnect();
   }
 }

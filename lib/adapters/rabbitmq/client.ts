@@ -251,12 +251,28 @@ export class RabbitClient {
     await channel.prefetch(consumer.prefetch);
     consumer.channel = channel;
     const reply = await channel.consume(consumer.queue, (message) => {
-      if (!message) return; // the broker cancelled us (queue deleted); the reconnect path re-subscribes
+      if (!message) {
+        // The broker cancelled the consumer (its queue was deleted or moved) on a live connection.
+        this.log.warn({ queue: consumer.queue }, 'consumer cancelled by the broker, subscribing again');
+        setTimeout(() => void this.resubscribe(consumer, channel), 1000);
+        return;
+      }
       const work = this.handleDelivery(consumer, channel, message);
       consumer.inFlight.add(work);
       void work.finally(() => consumer.inFlight.delete(work));
     });
     consumer.consumerTag = reply.consumerTag;
+  }
+
+  private async resubscribe(consumer: ConsumerRegistration, old: Channel): Promise<void> {
+    if (consumer.cancelled || consumer.channel !== old || !this.model) return;
+    await old.close().catch(() => undefined);
+    try {
+      await this.startConsumer(this.model, consumer);
+    } catch (err) {
+      this.log.warn({ err, queue: consumer.queue }, 'could not subscribe again yet');
+      setTimeout(() => void this.resubscribe(consumer, consumer.channel ?? old), 2000);
+    }
   }
 
   private async handleDelivery(consumer: ConsumerRegistration, channel: Channel, message: ConsumeMessage) {
