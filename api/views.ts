@@ -1,4 +1,5 @@
 import type { Merchant, Product } from '../lib/store/catalog';
+import { page } from '../lib/store/cursor';
 import type { OrderView } from '../lib/store/orders';
 import type { User } from '../lib/store/users';
 
@@ -45,3 +46,13 @@ export const toOrderView = (o: OrderView) => ({
   updatedAt: o.updatedAt.toISOString(),
   finishedAt: o.finishedAt ? o.finishedAt.toISOString() : null,
 });
+
+/** A page of rows as the API returns it: the items in their view, and the cursor of the next page. */
+export function pageOf<Row extends { cursorCreatedAt: string; id: string }, View>(
+  rows: Row[],
+  limit: number,
+  view: (row: Row) => View,
+): { items: View[]; nextCursor: string | null } {
+  const { items, nextCursor } = page(rows, limit);
+  return { items: items.map(view), nextCursor };
+}

@@ -1,4 +1,6 @@
+import { RabbitClient } from './adapters/rabbitmq/client';
 import type { Topology } from './adapters/rabbitmq/topology';
+import type { Logger } from './telemetry/logger';
 
 /** Names fixed by the design: the Kafka topic and group, and the RabbitMQ stage queues. */
 export const ORDER_EVENTS_TOPIC = 'orderflow.order-events';
@@ -60,3 +62,16 @@ export const orderflowTopology: Topology = {
     })),
   ],
 };
+
+/** A RabbitMQ client with Orderflow's topology, dead-lettering into orderflow.dead. */
+export function orderflowRabbit(options: {
+  url: string;
+  logger: Logger;
+  connectionName: string;
+}): RabbitClient {
+  return new RabbitClient({
+    ...options,
+    topology: orderflowTopology,
+    deadLetter: { exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
+  });
+}

@@ -1,14 +1,13 @@
 import { Counter } from 'prom-client';
 import { createKafkaEventLog } from '../lib/adapters/kafka/kafkajs';
 import type { IncomingRecord } from '../lib/adapters/kafka/types';
-import { RabbitClient } from '../lib/adapters/rabbitmq/client';
 import { EVENT_TYPES } from '../lib/domain/events';
 import { encodeTask, taskMessageId } from '../lib/domain/tasks';
 import {
   DEAD_LETTER_EXCHANGE,
   DISPATCHER_GROUP,
   ORDER_EVENTS_TOPIC,
-  orderflowTopology,
+  orderflowRabbit,
   TASK_EXCHANGE,
 } from '../lib/messaging';
 import type { ProcessContext, RunningRole } from '../cli/process';
@@ -43,12 +42,10 @@ export function dispatchFor(record: Pick<IncomingRecord, 'value'>): Dispatch {
  * reason and the partition moves on.
  */
 export async function startDispatcher({ config, logger, registry }: ProcessContext): Promise<RunningRole> {
-  const rabbit = new RabbitClient({
+  const rabbit = orderflowRabbit({
     url: config.rabbitmq.url,
-    topology: orderflowTopology,
     logger,
     connectionName: `orderflow-dispatcher-${process.pid}`,
-    deadLetter: { exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
   });
   await rabbit.start();
   const eventLog = createKafkaEventLog({

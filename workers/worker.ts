@@ -2,13 +2,12 @@ import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-so
 import { RabbitClient, type Delivery, type Disposition } from '../lib/adapters/rabbitmq/client';
 import { encodeTask, parseTask, STAGE_TRANSITIONS, taskMessageId, type StageTask } from '../lib/domain/tasks';
 import {
-  DEAD_LETTER_EXCHANGE,
-  orderflowTopology,
+  orderflowRabbit,
   retryDelay,
   retryExchange,
+  type Stage,
   stageQueue,
   TASK_EXCHANGE,
-  type Stage,
 } from '../lib/messaging';
 import type { ProcessContext, RunningRole } from '../cli/process';
 import { stageMetrics, type StageMetrics } from './metrics';
@@ -132,12 +131,10 @@ export function workerRole(stages: Stage[]) {
       applicationName: 'orderflow-worker',
     });
     await db.initialize();
-    const rabbit = new RabbitClient({
+    const rabbit = orderflowRabbit({
       url: config.rabbitmq.url,
-      topology: orderflowTopology,
       logger,
       connectionName: `orderflow-worker-${process.pid}`,
-      deadLetter: { exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
     });
     await rabbit.start();
     const deps: WorkerDeps = {

@@ -7,7 +7,7 @@ import {
   listProducts,
   updateProduct,
 } from '../../lib/store/catalog';
-import { decodeCursor, page, type Cursor } from '../../lib/store/cursor';
+import { decodeCursor, type Cursor } from '../../lib/store/cursor';
 import { listOrders } from '../../lib/store/orders';
 import type { TokenClaims } from '../auth/tokens';
 import type { ApiDeps } from '../deps';
@@ -24,7 +24,7 @@ import {
   productPatch,
   productView,
 } from '../schemas';
-import { toMerchantView, toOrderView, toProductView } from '../views';
+import { pageOf, toMerchantView, toOrderView, toProductView } from '../views';
 
 export function cursorOrThrow(text: string | undefined): Cursor | undefined {
   if (text === undefined) return undefined;
@@ -61,8 +61,7 @@ export function merchantRoutes(deps: ApiDeps) {
       errors: [400, 401],
       async handle(ctx, { query }) {
         const rows = await listMerchants(deps.db, query.limit, cursorOrThrow(query.cursor));
-        const { items, nextCursor } = page(rows, query.limit);
-        ctx.body = { items: items.map(toMerchantView), nextCursor };
+        ctx.body = pageOf(rows, query.limit, toMerchantView);
       },
     }),
     defineRoute({
@@ -94,8 +93,7 @@ export function merchantRoutes(deps: ApiDeps) {
       async handle(ctx, { params, query }) {
         if (!(await findMerchant(deps.db, params.merchantId))) throw problems.notFound('The merchant');
         const rows = await listProducts(deps.db, params.merchantId, query.limit, cursorOrThrow(query.cursor));
-        const { items, nextCursor } = page(rows, query.limit);
-        ctx.body = { items: items.map(toProductView), nextCursor };
+        ctx.body = pageOf(rows, query.limit, toProductView);
       },
     }),
     defineRoute({
@@ -152,8 +150,7 @@ export function merchantRoutes(deps: ApiDeps) {
           query.limit,
           cursorOrThrow(query.cursor),
         );
-        const { items, nextCursor } = page(rows, query.limit);
-        ctx.body = { items: items.map(toOrderView), nextCursor };
+        ctx.body = pageOf(rows, query.limit, toOrderView);
       },
     }),
   ];

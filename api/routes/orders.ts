@@ -3,7 +3,6 @@ import type { Context } from 'koa';
 import { CANCELLABLE_STATUSES } from '../../lib/domain/order-status';
 import { priceOrder } from '../../lib/domain/pricing';
 import { productsForPricing } from '../../lib/store/catalog';
-import { page } from '../../lib/store/cursor';
 import {
   claimIdempotencyKey,
   storeIdempotentResponse,
@@ -22,7 +21,7 @@ import type { ApiDeps } from '../deps';
 import { defineRoute, idParams } from '../openapi/route';
 import { problems } from '../problem';
 import { createOrderBody, historyView, listQuery, orderPage, orderView } from '../schemas';
-import { toOrderView } from '../views';
+import { pageOf, toOrderView } from '../views';
 import { cursorOrThrow } from './merchants';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -174,8 +173,7 @@ export function orderRoutes(deps: ApiDeps) {
           query.limit,
           cursorOrThrow(query.cursor),
         );
-        const { items, nextCursor } = page(rows, query.limit);
-        ctx.body = { items: items.map(toOrderView), nextCursor };
+        ctx.body = pageOf(rows, query.limit, toOrderView);
       },
     }),
     defineRoute({

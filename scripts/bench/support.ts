@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
@@ -38,13 +37,7 @@ export async function benchDatabase(name = BENCH_DATABASE, fresh = false): Promi
   return url;
 }
 
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+export { freePort } from '../../tests/support/services';
 
 /** Runs `orderflow <role>` from dist/ as its own process, as in production. */
 export function startRole(role: string, env: Record<string, string>, args: string[] = []): ChildProcess {

@@ -1,19 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { eventually, testConfig } from '../support/services';
+import { eventually, freePort, testConfig } from '../support/services';
 
 const MAIN = join(__dirname, '../../dist/cli/main.js');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const alive = (pid: number) => {
   try {

@@ -1,14 +1,13 @@
 import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
 import type { EventAdmin, EventProducer } from '../../lib/adapters/kafka/types';
-import { RabbitClient } from '../../lib/adapters/rabbitmq/client';
+import type { RabbitClient } from '../../lib/adapters/rabbitmq/client';
 import { encodeTask, taskMessageId } from '../../lib/domain/tasks';
 import {
-  DEAD_LETTER_EXCHANGE,
   DISPATCHER_GROUP,
   ORDER_EVENTS_TOPIC,
-  orderflowTopology,
-  STAGES,
+  orderflowRabbit,
   stageQueue,
+  STAGES,
   TASK_EXCHANGE,
 } from '../../lib/messaging';
 import { eventually, memoryLogger, testConfig, uniqueName } from '../support/services';
@@ -23,12 +22,10 @@ let admin: EventAdmin;
 
 beforeAll(async () => {
   pipeline = await startPipeline({ workers: [[], []] });
-  rabbit = new RabbitClient({
+  rabbit = orderflowRabbit({
     url: config.rabbitmq.url,
-    topology: orderflowTopology,
     logger,
     connectionName: uniqueName('jest-duplicates'),
-    deadLetter: { exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
   });
   await rabbit.start();
   const eventLog = createKafkaEventLog({

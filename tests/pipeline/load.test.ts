@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually } from '../support/services';
+import { eventually, freePort } from '../support/services';
 import {
   PIPELINE_DATABASE_URL,
   startPipeline,
@@ -14,14 +13,6 @@ import {
 
 const exec = promisify(execFile);
 const MAIN = join(__dirname, '../../dist/cli/main.js');
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
 let pipeline: Pipeline;
 let api: RunningProcess;
 let port: number;

@@ -2,13 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
 import type { EventProducer } from '../../lib/adapters/kafka/types';
 import { DEAD_LETTER_REASON_HEADER, RabbitClient, type Delivery } from '../../lib/adapters/rabbitmq/client';
-import {
-  DEAD_LETTER_EXCHANGE,
-  DEAD_LETTER_QUEUE,
-  ORDER_EVENTS_TOPIC,
-  orderflowTopology,
-  TASK_EXCHANGE,
-} from '../../lib/messaging';
+import { DEAD_LETTER_QUEUE, ORDER_EVENTS_TOPIC, orderflowRabbit, TASK_EXCHANGE } from '../../lib/messaging';
 import { eventually, memoryLogger, testConfig, uniqueName } from '../support/services';
 import { placeOrder, startPipeline, waitForTerminal, type Pipeline } from './harness';
 
@@ -22,13 +16,7 @@ const dead: Delivery[] = [];
 beforeAll(async () => {
   // Two attempts per stage, so a flaky payment exhausts its retries.
   pipeline = await startPipeline({ env: { WORKER_MAX_ATTEMPTS: '2' } });
-  rabbit = new RabbitClient({
-    url: config.rabbitmq.url,
-    topology: orderflowTopology,
-    logger,
-    connectionName: uniqueName('jest-poison'),
-    deadLetter: { exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
-  });
+  rabbit = orderflowRabbit({ url: config.rabbitmq.url, logger, connectionName: uniqueName('jest-poison') });
   await rabbit.start();
   // Watch the dead-letter queue (other runs' dead letters are read and dropped here too).
   await rabbit.consume(
