@@ -21,7 +21,8 @@ let producer: EventProducer;
 let admin: EventAdmin;
 
 beforeAll(async () => {
-  pipeline = await startPipeline({ workers: [[], []] });
+  // Two relays and two workers: replicas share the work without doing anything twice.
+  pipeline = await startPipeline({ workers: [[], []], relays: 2 });
   rabbit = orderflowRabbit({
     url: config.rabbitmq.url,
     logger,

@@ -79,11 +79,13 @@ export async function stopProcess(
 }
 
 /** A whole pipeline: relay, dispatcher and workers, plus the API in-process on the same database. */
-export async function startPipeline(options: { workers?: string[][]; env?: Record<string, string> } = {}) {
+export async function startPipeline(
+  options: { workers?: string[][]; relays?: number; env?: Record<string, string> } = {},
+) {
   await pipelineDatabase();
   const api = await startTestApi({ DATABASE_URL: PIPELINE_DATABASE_URL });
   const processes: RunningProcess[] = [
-    startProcess('relay', [], options.env),
+    ...Array.from({ length: options.relays ?? 1 }, () => startProcess('relay', [], options.env)),
     startProcess('dispatcher', [], options.env),
     ...(options.workers ?? [[]]).map((args) => startProcess('worker', args, options.env)),
   ];
