@@ -1,0 +1,34 @@
+import type { EventAdmin } from '../../lib/adapters/kafka/types';
+import type { MetricSource } from './source';
+
+export interface KafkaLagConfig {
+  topic: string;
+  consumerGroup: string;
+}
+
+/**
+ * Consumer lag of a group on a topic: the sum over partitions of (log-end - committed). A partition
+ * the group never committed counts as its whole retained backlog (log-end - log-start), not as zero.
+ */
+export function kafkaLagSource(admin: EventAdmin, config: KafkaLagConfig): MetricSource {
+  return {
+    name: `kafka:${config.topic}/${config.consumerGroup}`,
+    async measure() {
+      const [ends, starts, committed] = await Promise.all([
+        admin.logEndOffsets(config.topic),
+        admin.logStartOffsets(config.topic),
+        admin.committedOffsets(config.consumerGroup, config.topic),
+      ]);
+      let lag = 0n;
+      for (const end of ends) {
+        const done = committed.find((c) => c.partition === end.partition)?.offset ?? -1n;
+        const from = done >= 0n ? done : (starts.find((s) => s.partition === end.partition)?.offset ?? 0n);
+        if (end.offset > from) lag += end.offset - from;
+      }
+      return Number(lag);
+    },
+    async cap() {
+      return (await admin.logEndOffsets(config.topic)).length;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { maskSecrets } from '../../lib/mask';
+import type { MetricSource } from './source';
+
+export interface RabbitDepthConfig {
+  /** Management API base URL with credentials, e.g. http://user:pass@host:15672 */
+  managementUrl: string;
+  queue: string;
+  vhost?: string;
+}
+
+/**
+ * Work waiting in a queue: ready AND unacknowledged messages, from the management HTTP API. Counting
+ * only ready messages (what AMQP's queue.declare reports) would make busy workers look idle.
+ */
+export function rabbitDepthSource(config: RabbitDepthConfig): MetricSource {
+  const url = new URL(config.managementUrl);
+  const auth = Buffer.from(
+    `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
+  ).toString('base64');
+  const endpoint = `${url.origin}/api/queues/${encodeURIComponent(config.vhost ?? '/')}/${encodeURIComponent(config.queue)}`;
+  return {
+    name: `rabbitmq:${config.queue}`,
+    async measure() {
+      const res = await fetch(`${endpoint}?columns=messages_ready,messages_unacknowledged`, {
+        headers: { authorization: `Basic ${auth}` },
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok)
+        throw new Error(`${maskSecrets(config.managementUrl)}: queue ${config.queue} answered ${res.status}`);
+      const body = (await res.json()) as { messages_ready?: number; messages_unacknowledged?: number };
+      return (body.messages_ready ?? 0) + (body.messages_unacknowledged ?? 0);
+    },
+  };
+}
