@@ -114,16 +114,22 @@ export function createKafkaEventLog(options: {
         },
         async logEndOffsets(topic) {
           return toOffsets(
-            (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high })),
+            (await retriable(() => admin.fetchTopicOffsets(topic))).map((p) => ({
+              partition: p.partition,
+              offset: p.high,
+            })),
           );
         },
         async logStartOffsets(topic) {
           return toOffsets(
-            (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.low })),
+            (await retriable(() => admin.fetchTopicOffsets(topic))).map((p) => ({
+              partition: p.partition,
+              offset: p.low,
+            })),
           );
         },
         async committedOffsets(groupId, topic) {
-          const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          const [entry] = await retriable(() => admin.fetchOffsets({ groupId, topics: [topic] }));
           return toOffsets(entry?.partitions ?? []);
         },
         async deleteTopic(topic) {
@@ -133,6 +139,21 @@ export function createKafkaEventLog(options: {
       };
     },
   };
+}
+
+/**
+ * Admin reads right after a broker (re)start can meet "not the coordinator" or "coordinator loading":
+ * errors Kafka marks retriable. kafkajs' admin passes some of them straight up; we try again briefly.
+ */
+async function retriable<T>(call: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
 }
 
 /** Offsets are committed after each batch, and every this many records inside a long batch. */
