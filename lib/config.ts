@@ -93,6 +93,8 @@ const envSchema = z
     /** Simulated payment gateway: latency per charge and share of declined cards. */
     PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     PAYMENT_DECLINE_RATE: z.coerce.number().min(0).max(1).default(0),
+    /** Loopback port of `orderflow up`'s supervisor control endpoint (operator local mode, people). */
+    SUPERVISOR_PORT: port.default(9300),
     /** Simulated work per stage (ms), to make the pipeline visibly busy in demos. */
     STAGE_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   })
@@ -139,6 +141,7 @@ export interface Config {
     readonly stageLatencyMs: number;
   };
   readonly payment: { readonly latencyMs: number; readonly declineRate: number };
+  readonly supervisorPort: number;
 }
 
 export class ConfigError extends Error {
@@ -197,5 +200,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       stageLatencyMs: env.STAGE_LATENCY_MS,
     }),
     payment: Object.freeze({ latencyMs: env.PAYMENT_LATENCY_MS, declineRate: env.PAYMENT_DECLINE_RATE }),
+    supervisorPort: env.SUPERVISOR_PORT,
   });
 }

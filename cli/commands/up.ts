@@ -10,6 +10,7 @@ import { DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../de
 import { projectRoot, stackScript } from '../paths';
 import { configOrExit } from '../process';
 import { localRoles } from '../roles';
+import { startControlServer } from '../supervisor/control';
 import { Supervisor } from '../supervisor/supervisor';
 
 const stack = (command: 'up' | 'down' | 'check') =>
@@ -49,13 +50,18 @@ export function registerUp(program: Command): void {
       const entry = [process.execPath, process.argv[1] ?? ''];
       for (const role of localRoles(config, entry, jwtSecret ? { JWT_SECRET: jwtSecret } : {}))
         supervisor.add(role);
-      printTable(supervisor, config, jwtSecret);
+      const control = await startControlServer(supervisor, {
+        host: '127.0.0.1',
+        port: config.supervisorPort,
+      });
+      printTable(supervisor, config, jwtSecret, control.port);
 
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         process.stdout.write(`\n${signal}: stopping every process...\n`);
+        await control.close();
         await supervisor.stop();
         if (startedStack && !options.keepStack) stack('down');
         process.stdout.write('stopped.\n');
@@ -81,7 +87,12 @@ function devJwtSecret(config: Config): string | undefined {
   return readFileSync(file, 'utf8').trim();
 }
 
-function printTable(supervisor: Supervisor, config: Config, jwtSecret: string | undefined): void {
+function printTable(
+  supervisor: Supervisor,
+  config: Config,
+  jwtSecret: string | undefined,
+  controlPort: number,
+): void {
   const rows = supervisor
     .list()
     .map((i) => `  ${i.name.padEnd(16)} pid ${String(i.pid ?? '-').padEnd(8)} ${i.description}`);
@@ -92,6 +103,7 @@ function printTable(supervisor: Supervisor, config: Config, jwtSecret: string | 
     ...rows,
     '',
     `  API docs          ${api}/docs`,
+    `  supervisor        http://127.0.0.1:${controlPort}/v1/roles  (PUT /v1/roles/<role>/replicas to scale)`,
     `  PostgreSQL        ${maskSecrets(config.database.url)}`,
     `  Kafka             ${config.kafka.brokers.join(',')}`,
     `  RabbitMQ UI       ${maskSecrets(config.rabbitmq.managementUrl)}`,

@@ -35,8 +35,15 @@ describe('orderflow up', () => {
   it('migrates, seeds, runs every role under the supervisor, restarts it when killed, and stops cleanly', async () => {
     expect(existsSync(MAIN)).toBe(true);
     const port = await freePort();
+    const controlPort = await freePort();
     const up = spawn(process.execPath, [MAIN, 'up', '--no-stack'], {
-      env: { ...process.env, DATABASE_URL: upDatabaseUrl, PORT: String(port), LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        DATABASE_URL: upDatabaseUrl,
+        PORT: String(port),
+        SUPERVISOR_PORT: String(controlPort),
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -53,6 +60,11 @@ describe('orderflow up', () => {
       await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
         what: 'API ready',
       });
+
+      const roles = (await (await fetch(`http://127.0.0.1:${controlPort}/v1/roles`)).json()) as {
+        role: string;
+      }[];
+      expect(roles.map((r) => r.role)).toEqual(['api', 'relay', 'dispatcher', 'worker']);
 
       process.kill(apiPid, 'SIGKILL');
       await eventually(() => /api#1.*restarting/.test(output), { what: 'restart notice' });
