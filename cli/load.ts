@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isTerminal, type OrderStatus } from '../lib/domain/order-status';
+import { percentile } from '../lib/telemetry/percentiles';
 
 /** A load generator against a live platform: places orders at a rate, follows each to its end. */
 
@@ -28,14 +29,12 @@ export interface LoadSummary {
   endToEndMs: { p50: number; p95: number; p99: number };
 }
 
-const pct = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
 const percentiles = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return {
-    p50: Math.round(pct(sorted, 50)),
-    p95: Math.round(pct(sorted, 95)),
-    p99: Math.round(pct(sorted, 99)),
+    p50: Math.round(percentile(sorted, 50) || 0),
+    p95: Math.round(percentile(sorted, 95) || 0),
+    p99: Math.round(percentile(sorted, 99) || 0),
   };
 };
 

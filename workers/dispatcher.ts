@@ -1,6 +1,7 @@
 import { Counter } from 'prom-client';
 import { createKafkaEventLog } from '../lib/adapters/kafka/kafkajs';
 import type { IncomingRecord } from '../lib/adapters/kafka/types';
+import { DEAD_LETTER_REASON_HEADER } from '../lib/adapters/rabbitmq/client';
 import { EVENT_TYPES } from '../lib/domain/events';
 import { encodeTask, taskMessageId } from '../lib/domain/tasks';
 import {
@@ -83,7 +84,7 @@ export async function startDispatcher({ config, logger, registry }: ProcessConte
         );
         await rabbit.publish(DEAD_LETTER_EXCHANGE, '', record.value ?? Buffer.alloc(0), {
           headers: {
-            'x-orderflow-dead-letter-reason': decision.reason,
+            [DEAD_LETTER_REASON_HEADER]: decision.reason,
             'x-orderflow-source': `${record.topic}/${record.partition}/${record.offset}`,
           },
         });

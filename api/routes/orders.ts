@@ -65,6 +65,14 @@ export function orderRoutes(deps: ApiDeps) {
     };
   };
 
+  /** The order if the caller is its customer or merchant (logged with its id); 404 for anyone else. */
+  const visibleOrder = async (ctx: Context, orderId: string, viewerId: string) => {
+    ctx.state.orderId = orderId;
+    const order = await findOrderForViewer(deps.db, orderId, viewerId);
+    if (!order) throw problems.notFound('The order');
+    return order;
+  };
+
   return [
     defineRoute({
       method: 'post',
@@ -187,10 +195,7 @@ export function orderRoutes(deps: ApiDeps) {
       responses: { 200: { description: 'The order', schema: orderView } },
       errors: [401, 404],
       async handle(ctx, { params, user }) {
-        ctx.state.orderId = params.orderId;
-        const order = await findOrderForViewer(deps.db, params.orderId, user.sub);
-        if (!order) throw problems.notFound('The order');
-        ctx.body = toOrderView(order);
+        ctx.body = toOrderView(await visibleOrder(ctx, params.orderId, user.sub));
       },
     }),
     defineRoute({
@@ -204,9 +209,7 @@ export function orderRoutes(deps: ApiDeps) {
       responses: { 200: { description: 'The history', schema: historyView } },
       errors: [401, 404],
       async handle(ctx, { params, user }) {
-        ctx.state.orderId = params.orderId;
-        if (!(await findOrderForViewer(deps.db, params.orderId, user.sub)))
-          throw problems.notFound('The order');
+        await visibleOrder(ctx, params.orderId, user.sub);
         const entries = await orderHistory(deps.db, params.orderId);
         ctx.body = {
           orderId: params.orderId,
@@ -225,9 +228,8 @@ export function orderRoutes(deps: ApiDeps) {
       responses: { 200: { description: 'Cancelled (or already cancelled)', schema: orderView } },
       errors: [401, 403, 404, 409],
       async handle(ctx, { params, user }) {
-        ctx.state.orderId = params.orderId;
-        const order = await findOrderForViewer(deps.db, params.orderId, user.sub);
-        if (!order || order.customerId !== user.sub) throw problems.notFound('The order');
+        const order = await visibleOrder(ctx, params.orderId, user.sub);
+        if (order.customerId !== user.sub) throw problems.notFound('The order');
         await deps.db.transaction((tx) =>
           applyTransition(tx, {
             orderId: params.orderId,

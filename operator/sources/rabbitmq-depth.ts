@@ -1,3 +1,4 @@
+import { managementQueue } from '../../lib/adapters/rabbitmq/management';
 import { maskSecrets } from '../../lib/mask';
 import type { MetricSource } from './source';
 
@@ -13,18 +14,11 @@ export interface RabbitDepthConfig {
  * only ready messages (what AMQP's queue.declare reports) would make busy workers look idle.
  */
 export function rabbitDepthSource(config: RabbitDepthConfig): MetricSource {
-  const url = new URL(config.managementUrl);
-  const auth = Buffer.from(
-    `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
-  ).toString('base64');
-  const endpoint = `${url.origin}/api/queues/${encodeURIComponent(config.vhost ?? '/')}/${encodeURIComponent(config.queue)}`;
+  const queue = managementQueue(config.managementUrl, config.queue, config.vhost);
   return {
     name: `rabbitmq:${config.queue}`,
     async measure() {
-      const res = await fetch(`${endpoint}?columns=messages_ready,messages_unacknowledged`, {
-        headers: { authorization: `Basic ${auth}` },
-        signal: AbortSignal.timeout(5000),
-      });
+      const res = await queue('?columns=messages_ready,messages_unacknowledged');
       if (!res.ok)
         throw new Error(`${maskSecrets(config.managementUrl)}: queue ${config.queue} answered ${res.status}`);
       const body = (await res.json()) as { messages_ready?: number; messages_unacknowledged?: number };

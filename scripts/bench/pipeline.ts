@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
 import { createLogger } from '../../lib/telemetry/logger';
+import { managementQueue } from '../../lib/adapters/rabbitmq/management';
 import { DEAD_LETTER_QUEUE, STAGES, stageQueue } from '../../lib/messaging';
 import { insertOrder } from '../../lib/store/orders';
 import type { Queryable } from '../../lib/store/db';
@@ -64,12 +65,9 @@ function kafkaPerfTest(records: number): string {
 
 /** The benchmark owns the stage queues while it runs: tasks left by other runs would only be noise. */
 async function purgeStageQueues() {
-  const management = new URL('http://orderflow:orderflow@127.0.0.1:15672');
-  const auth = Buffer.from(`${management.username}:${management.password}`).toString('base64');
   for (const queue of [...STAGES.map(stageQueue), DEAD_LETTER_QUEUE]) {
-    await fetch(`${management.origin}/api/queues/%2F/${encodeURIComponent(queue)}/contents`, {
+    await managementQueue('http://orderflow:orderflow@127.0.0.1:15672', queue)('/contents', {
       method: 'DELETE',
-      headers: { authorization: `Basic ${auth}` },
     });
   }
 }

@@ -59,5 +59,4 @@ export async function waitFor(probe: () => Promise<boolean>, timeoutMs = 30_000)
   throw new Error('timed out');
 }
 
-export const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+export { percentile } from '../../lib/telemetry/percentiles';

@@ -6,6 +6,7 @@ import {
   type Delivery,
 } from '../../lib/adapters/rabbitmq/client';
 import type { Topology } from '../../lib/adapters/rabbitmq/topology';
+import { rabbitDepthSource } from '../../operator/sources/rabbitmq-depth';
 import { eventually, memoryLogger, rabbitmqctl, testConfig, uniqueName } from '../support/services';
 
 /** Each test declares its own exchange and queues, so tests never see each other's messages. */
@@ -177,14 +178,5 @@ describe('RabbitMQ adapter', () => {
   });
 });
 
-async function queueDepth(queue: string): Promise<number> {
-  const management = new URL(config.rabbitmq.managementUrl);
-  const auth = Buffer.from(
-    `${decodeURIComponent(management.username)}:${decodeURIComponent(management.password)}`,
-  ).toString('base64');
-  const response = await fetch(`${management.origin}/api/queues/%2F/${encodeURIComponent(queue)}`, {
-    headers: { authorization: `Basic ${auth}` },
-  });
-  const info = (await response.json()) as { messages?: number };
-  return info.messages ?? -1;
-}
+const queueDepth = (queue: string) =>
+  rabbitDepthSource({ managementUrl: config.rabbitmq.managementUrl, queue }).measure();

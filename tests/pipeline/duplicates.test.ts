@@ -10,6 +10,7 @@ import {
   STAGES,
   TASK_EXCHANGE,
 } from '../../lib/messaging';
+import { rabbitDepthSource } from '../../operator/sources/rabbitmq-depth';
 import { eventually, memoryLogger, testConfig, uniqueName } from '../support/services';
 import { assertInvariants, placeOrder, startPipeline, waitForTerminal, type Pipeline } from './harness';
 
@@ -46,14 +47,12 @@ afterAll(async () => {
 }, 60_000);
 
 async function queuesIdle(): Promise<boolean> {
-  const management = new URL(config.rabbitmq.managementUrl);
-  const auth = Buffer.from(`${management.username}:${management.password}`).toString('base64');
   for (const stage of STAGES) {
-    const res = await fetch(`${management.origin}/api/queues/%2F/${encodeURIComponent(stageQueue(stage))}`, {
-      headers: { authorization: `Basic ${auth}` },
+    const depth = rabbitDepthSource({
+      managementUrl: config.rabbitmq.managementUrl,
+      queue: stageQueue(stage),
     });
-    const info = (await res.json()) as { messages?: number };
-    if (info.messages !== 0) return false;
+    if ((await depth.measure()) !== 0) return false;
   }
   const [committed, ends] = await Promise.all([
     admin.committedOffsets(DISPATCHER_GROUP, ORDER_EVENTS_TOPIC),

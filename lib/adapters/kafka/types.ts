@@ -65,7 +65,7 @@ export interface EventAdmin {
 }
 
 export interface EventLog {
-  producer(options?: { transactionalId?: string }): Promise<EventProducer>;
+  producer(): Promise<EventProducer>;
   consumer(options: ConsumerOptions): EventConsumer;
   admin(): Promise<EventAdmin>;
 }

@@ -20,8 +20,6 @@ export interface Delivery {
   routingKey: string;
   exchange: string;
   redelivered: boolean;
-  /** Deliveries of this message so far (quorum queues count them). */
-  deliveryCount: number;
 }
 
 export type DeliveryHandler = (delivery: Delivery) => Promise<Disposition>;
@@ -284,7 +282,6 @@ export class RabbitClient {
       routingKey: message.fields.routingKey,
       exchange: message.fields.exchange,
       redelivered: message.fields.redelivered,
-      deliveryCount: Number(headers['x-delivery-count'] ?? 0) + 1,
     };
     let disposition: Disposition;
     try {
