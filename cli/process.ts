@@ -18,6 +18,8 @@ export interface RunningRole {
   shutdown: ShutdownStep[];
   /** Roles that serve HTTP themselves (the API) mount /metrics and probes on their own server. */
   servesOwnProbes?: boolean;
+  /** Extra read-only JSON endpoints on the ops server. */
+  routes?: Record<string, () => unknown>;
 }
 
 /** Parses config or exits 2 with a message naming each bad variable. */
@@ -55,6 +57,7 @@ export async function runRole(
           port: config.http.port,
           registry,
           readiness: running.readiness,
+          routes: running.routes,
         });
     onShutdown(
       logger,

@@ -13,6 +13,8 @@ const url = (protocols: string[]) =>
       message: `must use ${protocols.join(' or ')}`,
     });
 
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 const brokerList = z
@@ -97,11 +99,26 @@ const envSchema = z
     SUPERVISOR_PORT: port.default(9300),
     /** Simulated work per stage (ms), to make the pipeline visibly busy in demos. */
     STAGE_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+    /** Ops port of the local operator under `orderflow up` (/metrics, /v1/autoscalers); `orderflow status` reads it. */
+    OPERATOR_PORT: port.default(9400),
+    /** Kubernetes mode: the namespace whose WorkerAutoscalers the operator watches (unset: all). */
+    OPERATOR_NAMESPACE: z.string().regex(dnsLabel, 'must be a namespace name').optional(),
+    /** Kubernetes mode: the coordination.k8s.io Lease that elects one active operator. */
+    OPERATOR_LEASE_NAME: z.string().regex(dnsLabel, 'must be a Lease name').default('orderflow-operator'),
+    OPERATOR_LEASE_NAMESPACE: z.string().regex(dnsLabel, 'must be a namespace name').default('default'),
+    /** A leader that has not renewed for this long is replaced; it renews every OPERATOR_LEASE_RENEW_SECONDS. */
+    OPERATOR_LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
+    OPERATOR_LEASE_RENEW_SECONDS: z.coerce.number().min(0.2).max(60).default(2),
+    /** This operator instance's identity in the Lease (the chart passes the pod name). */
+    POD_NAME: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     if (env.JWT_ALGORITHM === 'HS256' && env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       issue('JWT_SECRET', 'is required in production (at least 32 random characters)');
+    }
+    if (env.OPERATOR_LEASE_RENEW_SECONDS * 2 > env.OPERATOR_LEASE_DURATION_SECONDS) {
+      issue('OPERATOR_LEASE_RENEW_SECONDS', 'must be at most half of OPERATOR_LEASE_DURATION_SECONDS');
     }
     if (env.JWT_SECRET && new Set(env.JWT_SECRET).size < 10) issue('JWT_SECRET', 'is too predictable');
     if (env.JWT_ALGORITHM !== 'HS256' && (!env.JWT_PRIVATE_KEY || !env.JWT_PUBLIC_KEY)) {
@@ -142,6 +159,17 @@ export interface Config {
   };
   readonly payment: { readonly latencyMs: number; readonly declineRate: number };
   readonly supervisorPort: number;
+  readonly operator: {
+    readonly localPort: number;
+    readonly namespace: string | undefined;
+    readonly lease: {
+      readonly name: string;
+      readonly namespace: string;
+      readonly durationSeconds: number;
+      readonly renewSeconds: number;
+    };
+    readonly identity: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -201,5 +229,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }),
     payment: Object.freeze({ latencyMs: env.PAYMENT_LATENCY_MS, declineRate: env.PAYMENT_DECLINE_RATE }),
     supervisorPort: env.SUPERVISOR_PORT,
+    operator: Object.freeze({
+      localPort: env.OPERATOR_PORT,
+      namespace: env.OPERATOR_NAMESPACE,
+      lease: Object.freeze({
+        name: env.OPERATOR_LEASE_NAME,
+        namespace: env.OPERATOR_LEASE_NAMESPACE,
+        durationSeconds: env.OPERATOR_LEASE_DURATION_SECONDS,
+        renewSeconds: env.OPERATOR_LEASE_RENEW_SECONDS,
+      }),
+      identity: env.POD_NAME,
+    }),
   });
 }

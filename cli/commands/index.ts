@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerLoad } from './load';
 import { registerMigrate } from './migrate';
+import { registerOperator } from './operator';
 import { registerRoles } from './roles';
 import { registerSeed } from './seed';
 import { registerUp } from './up';
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerRoles(program);
   registerSeed(program);
   registerLoad(program);
+  registerOperator(program);
 }

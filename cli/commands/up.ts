@@ -25,51 +25,60 @@ export function registerUp(program: Command): void {
     )
     .option('--no-stack', 'use services that are already running (DATABASE_URL, KAFKA_BROKERS, RABBITMQ_URL)')
     .option('--keep-stack', 'leave the local services running on exit')
-    .action(async (options: { stack: boolean; keepStack?: boolean }) => {
-      const config = configOrExit();
-      let startedStack = false;
-      if (options.stack) {
-        startedStack = !stack('check');
-        if (!stack('up')) throw new Error('the local stack did not come up (see the messages above)');
-      }
-      const dataSource = createDataSource({
-        url: config.database.url,
-        poolSize: 2,
-        applicationName: 'orderflow-up',
-      });
-      await dataSource.initialize();
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      process.stdout.write(
-        `migrations: ${applied.length ? applied.map((m) => m.name).join(', ') : 'up to date'}\n`,
-      );
-      await seedDemoData(dataSource);
-      await dataSource.destroy();
+    .option('--no-operator', 'fixed replicas: do not run the operator in local mode')
+    .option('--autoscalers <path>', 'WorkerAutoscaler YAML for the local operator (default: k8s/examples)')
+    .action(
+      async (options: { stack: boolean; keepStack?: boolean; operator: boolean; autoscalers?: string }) => {
+        const config = configOrExit();
+        let startedStack = false;
+        if (options.stack) {
+          startedStack = !stack('check');
+          if (!stack('up')) throw new Error('the local stack did not come up (see the messages above)');
+        }
+        const dataSource = createDataSource({
+          url: config.database.url,
+          poolSize: 2,
+          applicationName: 'orderflow-up',
+        });
+        await dataSource.initialize();
+        const applied = await dataSource.runMigrations({ transaction: 'each' });
+        process.stdout.write(
+          `migrations: ${applied.length ? applied.map((m) => m.name).join(', ') : 'up to date'}\n`,
+        );
+        await seedDemoData(dataSource);
+        await dataSource.destroy();
 
-      const jwtSecret = devJwtSecret(config);
-      const supervisor = new Supervisor();
-      const entry = [process.execPath, process.argv[1] ?? ''];
-      for (const role of localRoles(config, entry, jwtSecret ? { JWT_SECRET: jwtSecret } : {}))
-        supervisor.add(role);
-      const control = await startControlServer(supervisor, {
-        host: '127.0.0.1',
-        port: config.supervisorPort,
-      });
-      printTable(supervisor, config, jwtSecret, control.port);
+        const jwtSecret = devJwtSecret(config);
+        const supervisor = new Supervisor();
+        const control = await startControlServer(supervisor, {
+          host: '127.0.0.1',
+          port: config.supervisorPort,
+        });
+        const roles = localRoles(config, {
+          entry: [process.execPath, process.argv[1] ?? ''],
+          env: jwtSecret ? { JWT_SECRET: jwtSecret } : {},
+          operator: options.operator
+            ? { supervisorUrl: `http://127.0.0.1:${control.port}`, autoscalers: options.autoscalers }
+            : undefined,
+        });
+        for (const role of roles) supervisor.add(role);
+        printTable(supervisor, config, jwtSecret, control.port);
 
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stdout.write(`\n${signal}: stopping every process...\n`);
-        await control.close();
-        await supervisor.stop();
-        if (startedStack && !options.keepStack) stack('down');
-        process.stdout.write('stopped.\n');
-        process.exit(0);
-      };
-      process.on('SIGINT', () => void stop('SIGINT'));
-      process.on('SIGTERM', () => void stop('SIGTERM'));
-    });
+        let stopping = false;
+        const stop = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          process.stdout.write(`\n${signal}: stopping every process...\n`);
+          await control.close();
+          await supervisor.stop();
+          if (startedStack && !options.keepStack) stack('down');
+          process.stdout.write('stopped.\n');
+          process.exit(0);
+        };
+        process.on('SIGINT', () => void stop('SIGINT'));
+        process.on('SIGTERM', () => void stop('SIGTERM'));
+      },
+    );
 }
 
 /**
@@ -104,6 +113,9 @@ function printTable(
     '',
     `  API docs          ${api}/docs`,
     `  supervisor        http://127.0.0.1:${controlPort}/v1/roles  (PUT /v1/roles/<role>/replicas to scale)`,
+    ...(supervisor.roleNames().includes('operator')
+      ? [`  autoscalers       npx orderflow status  (the operator scales the workers from the backlog)`]
+      : []),
     `  PostgreSQL        ${maskSecrets(config.database.url)}`,
     `  Kafka             ${config.kafka.brokers.join(',')}`,
     `  RabbitMQ UI       ${maskSecrets(config.rabbitmq.managementUrl)}`,

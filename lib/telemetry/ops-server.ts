@@ -43,6 +43,8 @@ export async function startOpsServer(options: {
   port: number;
   registry: Registry;
   readiness: Record<string, ReadinessCheck>;
+  /** Extra read-only JSON endpoints of the role, e.g. the operator's /v1/autoscalers. */
+  routes?: Record<string, () => unknown>;
 }): Promise<OpsServer> {
   let draining = false;
   const server: Server = createServer((req, res) => {
@@ -65,6 +67,8 @@ export async function startOpsServer(options: {
       );
       return;
     }
+    const route = options.routes?.[path ?? ''];
+    if (route) return reply(200, route());
     reply(404, { error: 'not found' });
   });
   server.keepAliveTimeout = 5000;

@@ -9,15 +9,18 @@ export interface KafkaLagConfig {
 /**
  * Consumer lag of a group on a topic: the sum over partitions of (log-end - committed). A partition
  * the group never committed counts as its whole retained backlog (log-end - log-start), not as zero.
+ * The admin client comes from a function so that a broker down at start-up makes a failing reading
+ * (replicas kept, then the fallback), not an operator that cannot start.
  */
-export function kafkaLagSource(admin: EventAdmin, config: KafkaLagConfig): MetricSource {
+export function kafkaLagSource(admin: () => Promise<EventAdmin>, config: KafkaLagConfig): MetricSource {
   return {
     name: `kafka:${config.topic}/${config.consumerGroup}`,
     async measure() {
+      const client = await admin();
       const [ends, starts, committed] = await Promise.all([
-        admin.logEndOffsets(config.topic),
-        admin.logStartOffsets(config.topic),
-        admin.committedOffsets(config.consumerGroup, config.topic),
+        client.logEndOffsets(config.topic),
+        client.logStartOffsets(config.topic),
+        client.committedOffsets(config.consumerGroup, config.topic),
       ]);
       let lag = 0n;
       for (const end of ends) {
@@ -28,7 +31,7 @@ export function kafkaLagSource(admin: EventAdmin, config: KafkaLagConfig): Metri
       return Number(lag);
     },
     async cap() {
-      return (await admin.logEndOffsets(config.topic)).length;
+      return (await (await admin()).logEndOffsets(config.topic)).length;
     },
   };
 }

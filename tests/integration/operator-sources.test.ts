@@ -27,7 +27,7 @@ describe('Kafka lag source', () => {
 
   it('gives the exact lag: the whole log for a group that never committed, then what is left unconsumed', async () => {
     const group = uniqueName('group');
-    const source = kafkaLagSource(admin, { topic, consumerGroup: group });
+    const source = kafkaLagSource(async () => admin, { topic, consumerGroup: group });
     expect(await source.cap!()).toBe(3);
     await producer.send(
       topic,

@@ -36,12 +36,14 @@ describe('orderflow up', () => {
     expect(existsSync(MAIN)).toBe(true);
     const port = await freePort();
     const controlPort = await freePort();
+    const operatorPort = await freePort();
     const up = spawn(process.execPath, [MAIN, 'up', '--no-stack'], {
       env: {
         ...process.env,
         DATABASE_URL: upDatabaseUrl,
         PORT: String(port),
         SUPERVISOR_PORT: String(controlPort),
+        OPERATOR_PORT: String(operatorPort),
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,10 +63,39 @@ describe('orderflow up', () => {
         what: 'API ready',
       });
 
-      const roles = (await (await fetch(`http://127.0.0.1:${controlPort}/v1/roles`)).json()) as {
-        role: string;
-      }[];
-      expect(roles.map((r) => r.role)).toEqual(['api', 'relay', 'dispatcher', 'worker']);
+      const roles = async () =>
+        (await (await fetch(`http://127.0.0.1:${controlPort}/v1/roles`)).json()) as {
+          role: string;
+          replicas: number;
+        }[];
+      expect((await roles()).map((r) => r.role)).toEqual([
+        'api',
+        'relay',
+        'dispatcher',
+        'worker-validate',
+        'worker-reserve',
+        'worker-pay',
+        'worker-complete',
+        'operator',
+      ]);
+
+      // The local operator runs the example autoscalers against this supervisor; `orderflow status` shows them.
+      await eventually(
+        () => {
+          const status = execFileSync(process.execPath, [MAIN, 'status', '--json'], {
+            env: { ...process.env, OPERATOR_PORT: String(operatorPort) },
+          }).toString();
+          const views = JSON.parse(status) as {
+            name: string;
+            status?: { conditions: { type: string; status: string }[] };
+          }[];
+          return (
+            views.length === 5 &&
+            views.every((v) => v.status?.conditions.some((c) => c.type === 'Ready' && c.status === 'True'))
+          );
+        },
+        { what: 'five autoscalers reconciled and Ready', timeoutMs: 30_000 },
+      );
 
       process.kill(apiPid, 'SIGKILL');
       await eventually(() => /api#1.*restarting/.test(output), { what: 'restart notice' });
@@ -77,7 +108,9 @@ describe('orderflow up', () => {
         .split('\n')
         .filter((line) => line.trim())
         .map(Number);
-      expect(childPids).toHaveLength(4); // api, relay, dispatcher, worker
+      const running = (await roles()).reduce((sum, r) => sum + r.replicas, 0);
+      expect(childPids).toHaveLength(running);
+      expect(running).toBeGreaterThanOrEqual(8);
       expect(childPids).not.toContain(apiPid);
 
       up.kill('SIGTERM');
@@ -88,6 +121,11 @@ describe('orderflow up', () => {
       });
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     } finally {
+      // SIGTERM first, so that a failed run does not leave the supervisor's children behind.
+      if (up.exitCode === null) {
+        up.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+      }
       up.kill('SIGKILL');
     }
   });
