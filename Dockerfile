@@ -1,0 +1,31 @@
+# One image for every role: `orderflow <api|relay|dispatcher|worker|operator|migrate|...>`.
+# Build: docker build -t orderflow:dev .   (kind: kind load docker-image orderflow:dev)
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# Manifests first, so the dependency layer is reused until package-lock.json changes.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY api ./api
+COPY cli ./cli
+COPY lib ./lib
+COPY operator ./operator
+COPY workers ./workers
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080
+WORKDIR /app
+# Owned by root and read-only to the app user: the processes write nothing to disk, which is what
+# lets the chart run them with readOnlyRootFilesystem.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# The node image's own unprivileged user, by number so runAsNonRoot can verify it without /etc/passwd.
+USER 1000:1000
+EXPOSE 8080 9100
+ENTRYPOINT ["node", "dist/cli/main.js"]
+CMD ["api"]
