@@ -1,9 +1,17 @@
 /**
- * Two projects. `main`: unit tests beside the code (*.test.ts) and integration tests in tests/, run in
- * parallel. `pipeline`: end-to-end runs of the real processes in tests/pipeline, one file at a time
- * (they kill processes and restart brokers), on a database of their own.
+ * Three projects. `main`: unit tests beside the code (*.test.ts) and integration tests in tests/, run
+ * in parallel. `pipeline`: end-to-end runs of the real processes in tests/pipeline, one file at a time
+ * (they kill processes and restart brokers), on a database of their own. `operator`: the operator
+ * against a real kube-apiserver and etcd started per file (tests/support/control-plane.ts).
  */
+// @kubernetes/client-node 1.x and the ES-module-only packages it loads are compiled to CommonJS for
+// jest, whose runtime cannot load ES modules on Node 20 (Node itself can: dist/ needs no such step).
+const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
 const transform = {
+  [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
   '^.+\\.ts$': [
     '@swc/jest',
     {
@@ -19,6 +27,7 @@ const common = {
   testEnvironment: 'node',
   transform,
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.stack/'],
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   globalSetup: '<rootDir>/tests/support/global-setup.ts',
   testTimeout: 60000,
 };
@@ -39,6 +48,11 @@ module.exports = {
       ...common,
       displayName: 'pipeline',
       testMatch: ['<rootDir>/tests/pipeline/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'operator',
+      testMatch: ['<rootDir>/tests/operator/**/*.test.ts'],
     },
   ],
 };

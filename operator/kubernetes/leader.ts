@@ -19,10 +19,19 @@ export interface LeaderOptions {
 type LeaseSpec = {
   holderIdentity?: string;
   leaseDurationSeconds?: number;
-  acquireTime?: Date;
-  renewTime?: Date;
+  acquireTime?: Date | string;
+  renewTime?: Date | string;
   leaseTransitions?: number;
 };
+
+/**
+ * Lease times are MicroTime, which the API server parses with exactly six fractional digits; client-node
+ * would send a Date with three, and a string passes through it unchanged.
+ */
+const microTime = (time: Date | string | undefined) =>
+  time instanceof Date ? time.toISOString().replace(/(\.\d{3})Z$/, '$1000Z') : time;
+
+const stamp = (time: Date | string | undefined) => (time instanceof Date ? time.toISOString() : (time ?? ''));
 
 /**
  * Leader election on a coordination.k8s.io Lease, as client-go does it. Expiry is judged by when this
@@ -98,7 +107,7 @@ export class LeaderElector {
       return;
     }
     const spec: LeaseSpec = lease.spec ?? {};
-    const record = `${spec.holderIdentity ?? ''}|${spec.renewTime?.toISOString() ?? ''}|${spec.leaseDurationSeconds ?? ''}`;
+    const record = `${spec.holderIdentity ?? ''}|${stamp(spec.renewTime)}|${spec.leaseDurationSeconds ?? ''}`;
     if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
     const holder = spec.holderIdentity ?? '';
     const expired =
@@ -137,7 +146,10 @@ export class LeaderElector {
     try {
       await this.options.apis.coordination.createNamespacedLease({
         namespace: this.options.namespace,
-        body: { metadata: { name: this.options.name, namespace: this.options.namespace }, spec },
+        body: {
+          metadata: { name: this.options.name, namespace: this.options.namespace },
+          spec: wire(spec),
+        } as never,
       });
     } catch (err) {
       if (apiStatus(err) === 409) return; // another candidate created it first
@@ -153,7 +165,7 @@ export class LeaderElector {
       await this.options.apis.coordination.replaceNamespacedLease({
         name: this.options.name,
         namespace: this.options.namespace,
-        body: { metadata: lease.metadata, spec } as never,
+        body: { metadata: lease.metadata, spec: wire(spec) } as never,
       });
       return true;
     } catch (err) {
@@ -171,4 +183,8 @@ export class LeaderElector {
     if (leading) this.options.onStartedLeading();
     else this.options.onStoppedLeading();
   }
+}
+
+function wire(spec: LeaseSpec): LeaseSpec {
+  return { ...spec, acquireTime: microTime(spec.acquireTime), renewTime: microTime(spec.renewTime) };
 }

@@ -65,6 +65,9 @@ describe('operator --local', () => {
 
   beforeAll(async () => {
     await backlog.create();
+    // The whole backlog is in place before the operator looks, so it scales in one step.
+    await backlog.publish(45);
+    await backlog.settled(45);
     lag = await kafkaBacklog(config, topic, 3, 25);
     for (const role of ['worker-pay', 'dispatcher'])
       supervisor.add({ role, command: process.execPath, args: [join(__dirname, '../fixtures/child.js')] });
@@ -103,7 +106,6 @@ describe('operator --local', () => {
 
   it('scales a role up from queue depth, the dispatcher to exactly the partition count, then back down', async () => {
     await eventually(async () => (await fetch(`${operatorUrl}/healthz`)).ok, { what: 'operator up' });
-    await backlog.publish(45);
     // 45 messages / 10 per replica = 5 replicas; 25 records of lag / 5 = 5, capped at the 3 partitions
     await eventually(() => replicas('worker-pay') === 5 && replicas('dispatcher') === 3, {
       what: `worker-pay 5 (is ${replicas('worker-pay')}), dispatcher 3 (is ${replicas('dispatcher')})`,

@@ -1,7 +1,8 @@
 import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
 import { managementQueue } from '../../lib/adapters/rabbitmq/management';
 import type { Config } from '../../lib/config';
-import { memoryLogger } from './services';
+import { rabbitDepthSource } from '../../operator/sources/rabbitmq-depth';
+import { eventually, memoryLogger } from './services';
 
 /**
  * A backlog the operator can see: a RabbitMQ queue that nobody consumes, filled and emptied through the
@@ -9,6 +10,7 @@ import { memoryLogger } from './services';
  */
 export function rabbitBacklog(managementUrl: string, queue: string) {
   const call = managementQueue(managementUrl, queue);
+  const depth = rabbitDepthSource({ managementUrl, queue });
   const url = new URL(managementUrl);
   const auth = Buffer.from(
     `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
@@ -44,6 +46,12 @@ export function rabbitBacklog(managementUrl: string, queue: string) {
         );
       }
     },
+    /** The management API refreshes its statistics every few seconds: wait until it shows `count`. */
+    settled: (count: number) =>
+      eventually(async () => (await depth.measure()) === count, {
+        what: `${queue} at depth ${count}`,
+        timeoutMs: 30_000,
+      }),
     purge: () => ok(call('/contents', { method: 'DELETE' }), 'purge queue'),
     remove: () => ok(call('', { method: 'DELETE' }), 'delete queue'),
   };

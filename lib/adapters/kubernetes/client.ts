@@ -1,14 +1,8 @@
-import { createRequire } from 'node:module';
+// client-node 1.x ships only as an ES module: Node 20.19+ require()s it, and jest compiles it (jest.config.js).
+import * as k8s from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 
-type ClientNode = typeof import('@kubernetes/client-node', { with: { 'resolution-mode': 'import' } });
-
-/**
- * @kubernetes/client-node 1.x ships only as an ES module. Node 20.19+ loads it with require(); going
- * through Node's own require (not the importer's) lets the same code run under jest's CommonJS runtime.
- */
-export const k8s = createRequire(__filename)('@kubernetes/client-node') as ClientNode;
-
+export { k8s };
 export type { KubeConfig };
 
 /** In a pod: the service account; elsewhere: $KUBECONFIG or ~/.kube/config. */
