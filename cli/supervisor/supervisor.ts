@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
-import { backoffDelay } from '../../lib/adapters/rabbitmq/backoff';
+import { backoffDelay } from '../../lib/backoff';
 import { formatLine } from './format';
 
 /** How to run one instance of a role; `index` numbers the instances of the role from 1. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/telemetry/logger';
-import { backoffDelay } from '../../lib/adapters/rabbitmq/backoff';
+import { backoffDelay } from '../../lib/backoff';
 import { apiStatus, k8s, type KubeConfig } from '../../lib/adapters/kubernetes/client';
 import { GROUP, PLURAL, VERSION, type KubernetesApis } from './resources';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type { Logger } from '../../telemetry/logger';
 import { maskSecrets } from '../../mask';
-import { backoffDelay, sleep } from './backoff';
+import { backoffDelay, sleep } from '../../backoff';
 import { declareTopology, type Topology } from './topology';
 
 /** What a consumer decides for one delivery. */
