@@ -41,4 +41,26 @@ describe('WorkerAutoscaler CRD', () => {
     expect(metadata.activationLag.minimum).toBe(0);
     expect(spec.properties.pollingIntervalSeconds.default).toBe(5);
   });
+
+  it('declares every field the operator reads and writes (the API server prunes unknown ones)', () => {
+    const metadata = spec.properties.triggers.items.properties.metadata.properties;
+    expect(Object.keys(metadata).sort()).toEqual(
+      [
+        'topic',
+        'consumerGroup',
+        'lagPerReplica',
+        'activationLag',
+        'queue',
+        'messagesPerReplica',
+        'activationMessages',
+        'publishRatePerReplica',
+      ].sort(),
+    );
+    // Defaults here would leak into the other trigger type's metadata; spec.ts applies them instead.
+    expect(Object.values(metadata).filter((p) => Object.hasOwn(p as object, 'default'))).toEqual([]);
+    const status = version.schema.openAPIV3Schema.properties.status.properties;
+    expect(Object.keys(status.triggers.items.properties).sort()).toEqual(
+      ['name', 'type', 'value', 'replicas', 'error'].sort(),
+    );
+  });
 });

@@ -37,6 +37,14 @@ describe('WorkerAutoscaler spec', () => {
       },
       'triggers.0.metadata.activationMessages',
     ],
+    [
+      {
+        triggers: [
+          { type: 'rabbitmq', metadata: { queue: 'q', messagesPerReplica: 10, publishRatePerReplica: 0 } },
+        ],
+      },
+      'triggers.0.metadata.publishRatePerReplica',
+    ],
     [{ triggers: [] }, 'triggers'],
     [{ maxReplicas: 0 }, 'maxReplicas'],
     [{ pollingIntervalSeconds: 0 }, 'pollingIntervalSeconds'],

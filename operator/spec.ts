@@ -27,6 +27,12 @@ const rabbitmqTrigger = z.strictObject({
     /** Ready + unacknowledged messages one replica is expected to work through. */
     messagesPerReplica: z.number().int().min(1),
     activationMessages: nonNegative.default(0),
+    /**
+     * Messages per second one replica keeps up with. When set, the queue's publish rate also asks for
+     * replicas, so a steady stream keeps the workers it needs after the backlog is gone (depth alone
+     * would scale them down and let the backlog build again).
+     */
+    publishRatePerReplica: z.number().int().min(1).optional(),
   }),
 });
 

@@ -3,6 +3,7 @@ import type { Trigger } from '../reconciler';
 import type { WorkerAutoscalerSpec } from '../spec';
 import { kafkaLagSource } from './kafka-lag';
 import { rabbitDepthSource } from './rabbitmq-depth';
+import { rabbitPublishRateSource } from './rabbitmq-rate';
 
 export interface SourceDeps {
   /** Kafka admin client, shared by every Kafka trigger of the process. */
@@ -10,25 +11,40 @@ export interface SourceDeps {
   rabbitManagementUrl: string;
 }
 
-/** The triggers of a spec, each with its metric source. */
+/**
+ * The triggers of a spec, each with its metric source. A RabbitMQ trigger with publishRatePerReplica
+ * reads two metrics (depth and publish rate); the decision takes whichever asks for more.
+ */
 export function triggersFor(spec: WorkerAutoscalerSpec, deps: SourceDeps): Trigger[] {
-  return spec.triggers.map((trigger): Trigger => {
+  return spec.triggers.flatMap((trigger): Trigger[] => {
     if (trigger.type === 'kafka') {
       const { topic, consumerGroup, lagPerReplica, activationLag } = trigger.metadata;
-      return {
-        type: 'kafka',
-        source: kafkaLagSource(deps.kafkaAdmin, { topic, consumerGroup }),
-        perReplica: lagPerReplica,
-        activation: activationLag,
-      };
+      return [
+        {
+          type: 'kafka',
+          source: kafkaLagSource(deps.kafkaAdmin, { topic, consumerGroup }),
+          perReplica: lagPerReplica,
+          activation: activationLag,
+        },
+      ];
     }
-    const { queue, messagesPerReplica, activationMessages } = trigger.metadata;
-    return {
+    const { queue, messagesPerReplica, activationMessages, publishRatePerReplica } = trigger.metadata;
+    const managementUrl = deps.rabbitManagementUrl;
+    const depth: Trigger = {
       type: 'rabbitmq',
-      source: rabbitDepthSource({ managementUrl: deps.rabbitManagementUrl, queue }),
+      source: rabbitDepthSource({ managementUrl, queue }),
       perReplica: messagesPerReplica,
       activation: activationMessages,
     };
+    if (publishRatePerReplica === undefined) return [depth];
+    // Any arrival activates: work is coming, whatever the depth is right now.
+    const rate: Trigger = {
+      type: 'rabbitmq',
+      source: rabbitPublishRateSource({ managementUrl, queue }),
+      perReplica: publishRatePerReplica,
+      activation: 0,
+    };
+    return [depth, rate];
   });
 }
 

@@ -44,6 +44,8 @@ loopback_users = none
 log.file.level = warning
 log.console = false
 disk_free_limit.absolute = 200MB
+# Queue statistics (the depth the operator reads) refresh every second instead of every five.
+collect_statistics_interval = 1000
 CONF
   log "starting RabbitMQ on 127.0.0.1:$RABBITMQ_PORT (management :$RABBITMQ_MANAGEMENT_PORT)"
   ( rmq_env; setsid nohup /usr/lib/rabbitmq/bin/rabbitmq-server > "$RMQ_DIR/stdout.log" 2>&1 < /dev/null & echo $! > "$RMQ_DIR/launcher.pid" )

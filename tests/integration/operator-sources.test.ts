@@ -3,6 +3,8 @@ import type { EventAdmin, EventProducer } from '../../lib/adapters/kafka/types';
 import { RabbitClient } from '../../lib/adapters/rabbitmq/client';
 import { kafkaLagSource } from '../../operator/sources/kafka-lag';
 import { rabbitDepthSource } from '../../operator/sources/rabbitmq-depth';
+import { rabbitPublishRateSource } from '../../operator/sources/rabbitmq-rate';
+import { rabbitBacklog } from '../support/backlog';
 import { eventually, memoryLogger, testConfig, uniqueName } from '../support/services';
 
 const config = testConfig();
@@ -99,6 +101,34 @@ describe('RabbitMQ depth source', () => {
     } finally {
       release();
       await rabbit.close();
+    }
+  });
+});
+
+describe('RabbitMQ publish-rate source', () => {
+  it('reports messages per second while they arrive, and zero once they stop', async () => {
+    const queue = uniqueName('test.rate');
+    const backlog = rabbitBacklog(config.rabbitmq.managementUrl, queue);
+    await backlog.create();
+    const source = rabbitPublishRateSource({ managementUrl: config.rabbitmq.managementUrl, queue });
+    try {
+      expect(source.name).toBe(`rabbitmq:${queue}/publish-rate`);
+      expect(await source.measure()).toBe(0);
+      let rate = 0;
+      const deadline = Date.now() + 20_000;
+      // A steady trickle of about 20 messages per second until the broker's rate shows it.
+      while (rate === 0 && Date.now() < deadline) {
+        await backlog.publish(10);
+        await new Promise((r) => setTimeout(r, 250));
+        rate = await source.measure();
+      }
+      expect(rate).toBeGreaterThan(0);
+      await eventually(async () => (await source.measure()) === 0, {
+        what: 'rate back to 0',
+        timeoutMs: 30_000,
+      });
+    } finally {
+      await backlog.remove();
     }
   });
 });
