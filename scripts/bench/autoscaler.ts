@@ -39,6 +39,7 @@ const { values: flags } = parseArgs({
     prefetch: { type: 'string', default: '1' },
     'messages-per-replica': { type: 'string', default: '30' },
     'lag-per-replica': { type: 'string', default: '100' },
+    'publish-rate-per-replica': { type: 'string' },
     'polling-interval': { type: 'string', default: '1' },
     'scale-down-window': { type: 'string' },
     timeout: { type: 'string', default: '360' },
@@ -55,6 +56,8 @@ if (flags.help) {
   --prefetch P               WORKER_PREFETCH of every worker (default 1)
   --messages-per-replica M   messagesPerReplica of the stage autoscalers (default 30; examples: 100)
   --lag-per-replica L        lagPerReplica of the dispatcher autoscaler (default 100; examples: 500)
+  --publish-rate-per-replica R  publishRatePerReplica of the stage autoscalers (default: as in the
+                             examples, 50; 0 scales on depth alone)
   --polling-interval S       pollingIntervalSeconds (default 1; examples: 5)
   --scale-down-window S      override scaleDown.stabilizationWindowSeconds (default: as in the examples)
   --timeout S                overall bound of the run (default 360)`);
@@ -74,6 +77,8 @@ const PREFETCH = Math.floor(num('prefetch'));
 const MESSAGES_PER_REPLICA = Math.floor(num('messages-per-replica'));
 const LAG_PER_REPLICA = Math.floor(num('lag-per-replica'));
 const POLLING_SECONDS = Math.floor(num('polling-interval'));
+const PUBLISH_RATE_PER_REPLICA =
+  flags['publish-rate-per-replica'] === undefined ? undefined : Math.floor(num('publish-rate-per-replica'));
 const SCALE_DOWN_WINDOW = flags['scale-down-window'] === undefined ? undefined : num('scale-down-window');
 const TIMEOUT_MS = num('timeout') * 1000;
 
@@ -103,6 +108,8 @@ interface Scaler {
   role: string;
   queue?: string;
   perReplica: number;
+  /** publishRatePerReplica of a stage autoscaler, when it also follows the publish rate. */
+  publishRate?: number;
   minReplicas: number;
   maxReplicas: number;
   scaleDownWindow: number;
@@ -160,12 +167,20 @@ function writeAutoscalers(dir: string): Scaler[] {
       ['spec', 'triggers', 0, 'metadata', trigger.type === 'kafka' ? 'lagPerReplica' : 'messagesPerReplica'],
       perReplica,
     );
+    if (trigger.type === 'rabbitmq' && PUBLISH_RATE_PER_REPLICA !== undefined) {
+      const path = ['spec', 'triggers', 0, 'metadata', 'publishRatePerReplica'];
+      if (PUBLISH_RATE_PER_REPLICA === 0) doc.deleteIn(path);
+      else doc.setIn(path, PUBLISH_RATE_PER_REPLICA);
+    }
+    const publishRate = doc.getIn(['spec', 'triggers', 0, 'metadata', 'publishRatePerReplica']) as
+      number | undefined;
     writeFileSync(join(dir, file), doc.toString());
     scalers.push({
       name: String(doc.getIn(['metadata', 'name'])),
       role: spec.scaleTargetRef.name.replace(/^orderflow-/, ''),
       queue: trigger.metadata.queue,
       perReplica,
+      publishRate,
       minReplicas: spec.minReplicas ?? 0,
       maxReplicas: spec.maxReplicas,
       scaleDownWindow: spec.behavior?.scaleDown?.stabilizationWindowSeconds ?? 60,
@@ -256,6 +271,7 @@ async function main() {
   for (const s of scalers)
     console.log(
       `    ${s.name.padEnd(16)} ${s.queue ? 'messagesPerReplica' : 'lagPerReplica     '} ${String(s.perReplica).padStart(4)}  ` +
+        `${s.publishRate ? `publishRatePerReplica ${s.publishRate}  ` : ''}` +
         `pollingIntervalSeconds ${POLLING_SECONDS}  min ${s.minReplicas} max ${s.maxReplicas}  ` +
         `scaleUp maxStep ${s.maxStepUp ?? '-'}  scaleDown window ${s.scaleDownWindow} s maxStep ${s.maxStepDown ?? '-'}`,
     );
