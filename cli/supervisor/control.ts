@@ -55,12 +55,19 @@ export async function startControlServer(
       reply(200, describe(role));
     });
   });
+  // Longer than any client keeps an idle connection (undici: 4 s), so a client never reuses a socket
+  // the server is closing at that instant ("other side closed").
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, resolve);
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   };
 }

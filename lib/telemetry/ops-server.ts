@@ -71,7 +71,9 @@ export async function startOpsServer(options: {
     if (route) return reply(200, route());
     reply(404, { error: 'not found' });
   });
-  server.keepAliveTimeout = 5000;
+  // Longer than any client keeps an idle connection (undici: 4 s, Prometheus: longer than its scrape
+  // interval), so a client never reuses a socket the server is closing at that instant.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

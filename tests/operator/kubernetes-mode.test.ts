@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -256,6 +256,21 @@ describe('orderflow operator on Kubernetes', () => {
         reportingInstance: leader.name,
         message: expect.stringMatching(/1 -> 5/),
       }),
+    );
+
+    // `orderflow status --kubernetes` shows what the operator wrote, to a person and to a script.
+    const adminConfig = join(mkdtempSync(join(tmpdir(), 'orderflow-kube-')), 'config');
+    writeFileSync(adminConfig, cp.kubeconfig(), { mode: 0o600 });
+    const status = (...args: string[]) =>
+      execFileSync(process.execPath, [MAIN, 'status', '--kubernetes', '-n', APPS_NS, ...args], {
+        env: { ...process.env, KUBECONFIG: adminConfig },
+      }).toString();
+    const views = JSON.parse(status('--json')) as { name: string; status?: { desiredReplicas: number } }[];
+    expect(views.find((v) => v.name === 'worker-pay')?.status?.desiredReplicas).toBe(5);
+    expect(status()).toMatch(
+      new RegExp(
+        `shop/worker-pay\\s+orderflow-worker-pay\\s+1\\s+6\\s+5\\s+5\\s+True\\s+True\\s+rabbitmq:${queue}=45→5`,
+      ),
     );
 
     // A target that does not exist: not Ready, one Warning, nothing scaled.
