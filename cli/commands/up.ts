@@ -104,7 +104,7 @@ function printTable(
 ): void {
   const rows = supervisor
     .list()
-    .map((i) => `  ${i.name.padEnd(16)} pid ${String(i.pid ?? '-').padEnd(8)} ${i.description}`);
+    .map((i) => `  ${i.name.padEnd(18)} pid ${String(i.pid ?? '-').padEnd(8)} ${i.description}`);
   const api = `http://${config.http.host}:${config.http.port}`;
   const lines = [
     '',
