@@ -28,6 +28,8 @@ export interface ScaleChange {
 
 export interface ReconcileResult {
   status: AutoscalerStatus;
+  /** The status of the reconcile before this one (or the one recorded before a restart). */
+  previous: AutoscalerStatus | undefined;
   outcome: Outcome;
   /** Set when this reconcile changed the target's replicas. */
   scaled?: ScaleChange;
@@ -69,10 +71,11 @@ export class Reconciler {
   }
 
   async reconcile(now: Date, generation?: number): Promise<ReconcileResult> {
+    const previous = this.status;
     const current = await this.target.replicas();
     if (current === undefined) {
       const outcome: Outcome = { kind: 'target-missing', message: `${this.target.name} does not exist` };
-      return { outcome, status: this.record(outcome, now, generation, 0, 0, []) };
+      return { outcome, previous, status: this.record(outcome, now, generation, 0, 0, []) };
     }
     const readings = await Promise.all(this.triggers.map((t) => this.read(t)));
     const failingSources = readings.filter((r) => r.error !== undefined).map((r) => r.reading.name);
@@ -113,7 +116,7 @@ export class Reconciler {
     const outcome: Outcome = { kind: 'decided', decision, failingSources };
     if (scaled) this.status = { ...(this.status ?? emptyStatus()), lastScaleTime: now.toISOString() };
     const status = this.record(outcome, now, generation, current, decision.desiredReplicas, triggers);
-    return { outcome, status, scaled };
+    return { outcome, previous, status, scaled };
   }
 
   private async read(trigger: Trigger): Promise<{ reading: TriggerReading; error?: string }> {
@@ -124,7 +127,8 @@ export class Reconciler {
       activation: trigger.activation,
     };
     try {
-      const [value, cap] = await Promise.all([trigger.source.measure(), trigger.source.cap?.()]);
+      const value = await trigger.source.measure();
+      const cap = await trigger.source.cap?.();
       return { reading: { ...reading, value, cap } };
     } catch (err) {
       return { reading, error: message(err) };

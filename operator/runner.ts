@@ -61,9 +61,10 @@ export class AutoscalerRunner {
   upsert(observed: ObservedAutoscaler): void {
     const key = keyOf(observed);
     const existing = this.entries.get(key);
-    const triggers = this.deps.triggers(observed.spec);
-    const target = this.deps.target(observed.namespace, observed.spec);
+    const edges = () =>
+      [this.deps.triggers(observed.spec), this.deps.target(observed.namespace, observed.spec)] as const;
     if (!existing) {
+      const [triggers, target] = edges();
       const reconciler = new Reconciler(observed.spec, triggers, target, observed.status);
       const entry: Entry = { observed, reconciler, removed: false };
       this.entries.set(key, entry);
@@ -74,9 +75,9 @@ export class AutoscalerRunner {
     const changed =
       observed.generation !== existing.observed.generation ||
       JSON.stringify(observed.spec) !== JSON.stringify(existing.observed.spec);
-    existing.observed = { ...observed, status: existing.reconciler.lastStatus ?? observed.status };
+    existing.observed = observed;
     if (!changed) return;
-    existing.reconciler.update(observed.spec, triggers, target);
+    existing.reconciler.update(observed.spec, ...edges());
     this.deps.logger.info({ autoscaler: key, generation: observed.generation }, 'autoscaler updated');
     if (!existing.running) this.schedule(existing, 0);
   }

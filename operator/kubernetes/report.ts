@@ -50,7 +50,6 @@ export function kubernetesReporter(apis: KubernetesApis, identity: string, logge
   return async (wa: ObservedAutoscaler, result: ReconcileResult): Promise<void> => {
     // By uid: a deleted and re-created autoscaler of the same name starts with no status written.
     const key = wa.uid ?? `${wa.namespace}/${wa.name}`;
-    const before = wa.status;
     if (result.scaled) {
       const { from, to, direction, reason } = result.scaled;
       const target = wa.spec.scaleTargetRef.name;
@@ -64,7 +63,7 @@ export function kubernetesReporter(apis: KubernetesApis, identity: string, logge
     for (const type of ['Ready', 'Fallback'] as const) {
       const now = find(result.status, type);
       const bad = type === 'Ready' ? 'False' : 'True';
-      if (now?.status === bad && find(before, type)?.status !== bad)
+      if (now?.status === bad && find(result.previous, type)?.status !== bad)
         await event(wa, 'Warning', now.reason, now.message);
     }
     const body = JSON.stringify(result.status);
@@ -82,7 +81,6 @@ export function kubernetesReporter(apis: KubernetesApis, identity: string, logge
       mergePatch(),
     );
     written.set(key, body);
-    wa.status = result.status;
   };
 }
 

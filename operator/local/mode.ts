@@ -23,11 +23,7 @@ export function localOperator(path: string, supervisorUrl: string) {
         keep.add(`${namespace}/${wa.metadata.name}`);
         runner.upsert({ namespace, name: wa.metadata.name, spec: wa.spec });
       }
-      for (const key of runner.keys()) {
-        if (keep.has(key)) continue;
-        const [namespace = '', name = ''] = key.split('/');
-        runner.remove({ namespace, name });
-      }
+      for (const view of runner.list()) if (!keep.has(`${view.namespace}/${view.name}`)) runner.remove(view);
     };
     apply(loadAutoscalers(path));
     metrics.leader.set(1);

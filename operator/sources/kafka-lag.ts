@@ -13,6 +13,8 @@ export interface KafkaLagConfig {
  * (replicas kept, then the fallback), not an operator that cannot start.
  */
 export function kafkaLagSource(admin: () => Promise<EventAdmin>, config: KafkaLagConfig): MetricSource {
+  // The partition count comes with every measurement; cap() asks the broker only before the first one.
+  let partitions: number | undefined;
   return {
     name: `kafka:${config.topic}/${config.consumerGroup}`,
     async measure() {
@@ -22,6 +24,7 @@ export function kafkaLagSource(admin: () => Promise<EventAdmin>, config: KafkaLa
         client.logStartOffsets(config.topic),
         client.committedOffsets(config.consumerGroup, config.topic),
       ]);
+      partitions = ends.length;
       let lag = 0n;
       for (const end of ends) {
         const done = committed.find((c) => c.partition === end.partition)?.offset ?? -1n;
@@ -31,7 +34,7 @@ export function kafkaLagSource(admin: () => Promise<EventAdmin>, config: KafkaLa
       return Number(lag);
     },
     async cap() {
-      return (await (await admin()).logEndOffsets(config.topic)).length;
+      return partitions ?? (await (await admin()).logEndOffsets(config.topic)).length;
     },
   };
 }

@@ -3,6 +3,6 @@ export interface MetricSource {
   /** For logs, metrics and status, e.g. `kafka:orderflow.order-events/orderflow-dispatcher`. */
   readonly name: string;
   measure(): Promise<number>;
-  /** Kafka: the partition count (more consumers than partitions would idle). */
+  /** Kafka: the partition count (more consumers than partitions would idle), as of the last measure(). */
   cap?(): Promise<number>;
 }

@@ -1,10 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Client } from 'pg';
-import { eventually, freePort, testConfig } from '../support/services';
-
-const MAIN = join(__dirname, '../../dist/cli/main.js');
+import { eventually, freePort, MAIN, runOrderflow, testConfig } from '../support/services';
 
 const alive = (pid: number) => {
   try {
@@ -37,28 +34,21 @@ describe('orderflow up', () => {
     const port = await freePort();
     const controlPort = await freePort();
     const operatorPort = await freePort();
-    const up = spawn(process.execPath, [MAIN, 'up', '--no-stack'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: upDatabaseUrl,
-        PORT: String(port),
-        SUPERVISOR_PORT: String(controlPort),
-        OPERATOR_PORT: String(operatorPort),
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const run = runOrderflow(['up', '--no-stack'], {
+      DATABASE_URL: upDatabaseUrl,
+      PORT: String(port),
+      SUPERVISOR_PORT: String(controlPort),
+      OPERATOR_PORT: String(operatorPort),
+      LOG_LEVEL: 'info',
     });
-    let output = '';
-    up.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    up.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+    const { child: up, exited } = run;
     try {
-      await eventually(() => output.includes('Orderflow is running'), {
+      await eventually(() => run.output().includes('Orderflow is running'), {
         what: 'start-up table',
         timeoutMs: 30_000,
       });
-      expect(output).toContain('demo customer');
-      const apiPid = Number(/api#1\s+pid (\d+)/.exec(output)?.[1]);
+      expect(run.output()).toContain('demo customer');
+      const apiPid = Number(/api#1\s+pid (\d+)/.exec(run.output())?.[1]);
       await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
         what: 'API ready',
       });
@@ -98,7 +88,7 @@ describe('orderflow up', () => {
       );
 
       process.kill(apiPid, 'SIGKILL');
-      await eventually(() => /api#1.*restarting/.test(output), { what: 'restart notice' });
+      await eventually(() => /api#1.*restarting/.test(run.output()), { what: 'restart notice' });
       await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, {
         what: 'API back',
       });

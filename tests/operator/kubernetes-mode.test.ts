@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { apiStatus, k8s, type KubeConfig } from '../../lib/adapters/kubernetes/client';
 import { rabbitBacklog } from '../support/backlog';
 import { startControlPlane, type ControlPlane } from '../support/control-plane';
-import { eventually, freePort, testConfig, uniqueName } from '../support/services';
+import { eventually, freePort, MAIN, runOrderflow, testConfig, uniqueName } from '../support/services';
 
 /**
  * Kubernetes mode end to end: a real kube-apiserver and etcd, the CRD and the RBAC exactly as shipped in
@@ -16,7 +16,6 @@ import { eventually, freePort, testConfig, uniqueName } from '../support/service
  */
 
 const ROOT = join(__dirname, '../..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
 const config = testConfig();
 const OPERATOR_NS = 'orderflow';
 const APPS_NS = 'shop';
@@ -43,7 +42,7 @@ interface Operator {
   name: string;
   child: ChildProcess;
   url: string;
-  output: () => string;
+  exited: Promise<number | null>;
 }
 
 let cp: ControlPlane;
@@ -58,23 +57,16 @@ const backlog = rabbitBacklog(config.rabbitmq.managementUrl, queue);
 
 async function startOperator(name: string, kubeconfigPath: string): Promise<Operator> {
   const port = await freePort();
-  let output = '';
-  const child = spawn(process.execPath, [MAIN, 'operator'], {
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfigPath,
-      PORT: String(port),
-      POD_NAME: name,
-      OPERATOR_LEASE_NAMESPACE: OPERATOR_NS,
-      OPERATOR_LEASE_DURATION_SECONDS: '4',
-      OPERATOR_LEASE_RENEW_SECONDS: '1',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, exited } = runOrderflow(['operator'], {
+    KUBECONFIG: kubeconfigPath,
+    PORT: String(port),
+    POD_NAME: name,
+    OPERATOR_LEASE_NAMESPACE: OPERATOR_NS,
+    OPERATOR_LEASE_DURATION_SECONDS: '4',
+    OPERATOR_LEASE_RENEW_SECONDS: '1',
+    LOG_LEVEL: 'info',
   });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const operator = { name, child, url: `http://127.0.0.1:${port}`, output: () => output };
+  const operator = { name, child, url: `http://127.0.0.1:${port}`, exited };
   operators.push(operator);
   return operator;
 }
@@ -315,9 +307,8 @@ describe('orderflow operator on Kubernetes', () => {
     );
 
     // A clean stop hands the Lease back at once.
-    const exited = new Promise<number | null>((resolve) => follower.child.once('exit', resolve));
     follower.child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await follower.exited).toBe(0);
     const lease = await admin
       .makeApiClient(k8s.CoordinationV1Api)
       .readNamespacedLease({ name: 'orderflow-operator', namespace: OPERATOR_NS });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +6,8 @@ import { Writable } from 'node:stream';
 import { startControlServer } from '../../cli/supervisor/control';
 import { Supervisor } from '../../cli/supervisor/supervisor';
 import { kafkaBacklog, rabbitBacklog } from '../support/backlog';
-import { eventually, freePort, testConfig, uniqueName } from '../support/services';
+import { eventually, freePort, runOrderflow, testConfig, uniqueName } from '../support/services';
 
-const MAIN = join(__dirname, '../../dist/cli/main.js');
 const config = testConfig();
 const quiet = new Writable({ write: (_chunk, _enc, done) => done() });
 
@@ -45,7 +44,8 @@ describe('operator --local', () => {
   let control: Awaited<ReturnType<typeof startControlServer>>;
   let operator: ChildProcess;
   let operatorUrl: string;
-  let output = '';
+  let output: () => string;
+  let exited: Promise<number | null>;
 
   const replicas = (role: string) => supervisor.replicas(role);
   const writeDispatcher = (max: number) =>
@@ -87,13 +87,14 @@ describe('operator --local', () => {
     writeDispatcher(10);
     const port = await freePort();
     operatorUrl = `http://127.0.0.1:${port}`;
-    operator = spawn(
-      process.execPath,
-      [MAIN, 'operator', '--local', dir, '--supervisor', `http://127.0.0.1:${control.port}`],
-      { env: { ...process.env, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    operator.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    operator.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    ({
+      child: operator,
+      output,
+      exited,
+    } = runOrderflow(['operator', '--local', dir, '--supervisor', `http://127.0.0.1:${control.port}`], {
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+    }));
   });
 
   afterAll(async () => {
@@ -146,7 +147,7 @@ describe('operator --local', () => {
 
     await backlog.purge();
     await eventually(() => replicas('worker-pay') === 1, { what: 'worker-pay back to 1', timeoutMs: 30_000 });
-    expect(output).toMatch(/scaled 5 -> 1/);
+    expect(output()).toMatch(/scaled 5 -> 1/);
   });
 
   it('picks up an edited file without a restart', async () => {
@@ -155,11 +156,10 @@ describe('operator --local', () => {
       what: 'dispatcher capped at 2',
       timeoutMs: 20_000,
     });
-    expect(output).toContain('autoscalers reloaded');
+    expect(output()).toContain('autoscalers reloaded');
   });
 
   it('stops cleanly on SIGTERM', async () => {
-    const exited = new Promise<number | null>((resolve) => operator.once('exit', resolve));
     operator.kill('SIGTERM');
     expect(await exited).toBe(0);
   });

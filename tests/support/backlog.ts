@@ -1,5 +1,5 @@
 import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
-import { managementQueue } from '../../lib/adapters/rabbitmq/management';
+import { managementApi, managementQueue } from '../../lib/adapters/rabbitmq/management';
 import type { Config } from '../../lib/config';
 import { rabbitDepthSource } from '../../operator/sources/rabbitmq-depth';
 import { eventually, memoryLogger } from './services';
@@ -11,10 +11,7 @@ import { eventually, memoryLogger } from './services';
 export function rabbitBacklog(managementUrl: string, queue: string) {
   const call = managementQueue(managementUrl, queue);
   const depth = rabbitDepthSource({ managementUrl, queue });
-  const url = new URL(managementUrl);
-  const auth = Buffer.from(
-    `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
-  ).toString('base64');
+  const api = managementApi(managementUrl);
   const ok = async (res: Promise<Response>, what: string) => {
     const r = await res;
     if (!r.ok) throw new Error(`${what}: ${r.status} ${await r.text()}`);
@@ -32,9 +29,9 @@ export function rabbitBacklog(managementUrl: string, queue: string) {
     async publish(count: number) {
       for (let i = 0; i < count; i++) {
         await ok(
-          fetch(`${url.origin}/api/exchanges/%2F/amq.default/publish`, {
+          api('/api/exchanges/%2F/amq.default/publish', {
             method: 'POST',
-            headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json' },
             body: JSON.stringify({
               routing_key: queue,
               payload: String(i),

@@ -1,10 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/telemetry/logger';
+
+/** The built CLI: `npm test` builds dist/ before any test runs. */
+export const MAIN = join(__dirname, '../../dist/cli/main.js');
+
+/** `orderflow <args>` as a real process, with its stdout and stderr collected as it runs. */
+export function runOrderflow(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => (output += chunk.toString());
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, output: () => output, exited };
+}
 
 /** Test configuration: the local stack, with the test database instead of the demo one. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
