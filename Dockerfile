@@ -1,18 +1,21 @@
 # One image for every role: `orderflow <api|relay|dispatcher|worker|operator|migrate|...>`.
-# Build: docker build -t orderflow:dev .   (kind: kind load docker-image orderflow:dev)
+# Build: DOCKER_BUILDKIT=1 docker build -t orderflow:dev .   (kind: kind load docker-image orderflow:dev)
+# Behind a TLS-inspecting proxy, hand its CA bundle in as a secret (it never lands in a layer):
+#   DOCKER_BUILDKIT=1 docker build --secret id=ca,src=/path/to/ca-bundle.crt -t orderflow:dev .
+# scripts/cluster/images.sh app does that, and provides a local node:20-bookworm-slim where none can be pulled.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # Manifests first, so the dependency layer is reused until package-lock.json changes.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN --mount=type=secret,id=ca NODE_EXTRA_CA_CERTS=/run/secrets/ca npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY api ./api
 COPY cli ./cli
 COPY lib ./lib
 COPY operator ./operator
 COPY workers ./workers
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund --offline
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
