@@ -15,6 +15,8 @@ fi
 source "$ROOT_DIR/scripts/cluster/docker.sh"
 # shellcheck source-path=SCRIPTDIR source=../stack/kafka.sh
 source "$ROOT_DIR/scripts/stack/kafka.sh"
+# shellcheck source-path=SCRIPTDIR source=tools.sh
+source "$ROOT_DIR/scripts/cluster/tools.sh"
 
 IMAGES_HOME="$CACHE_DIR/images"
 IMAGES_DIR="$ROOT_DIR/scripts/cluster/images"
@@ -153,6 +155,74 @@ images_dev() {
   for name in "${@:-${DEV_IMAGES[@]}}"; do images_dev_one "$name"; done
 }
 
+# The images kubeadm and the node's storage run, under the names they are asked for. etcd and CoreDNS
+# are the versions built here; scripts/cluster.sh tells kubeadm those tags.
+KIND_NODE_IMAGE="orderflow.local/kind-node:$KUBE_VERSION"
+ETCD_IMAGE="registry.k8s.io/etcd:${KUBE_ETCD_VERSION#v}-0"
+COREDNS_IMAGE="registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
+PAUSE_IMAGE="registry.k8s.io/pause:$PAUSE_VERSION"
+PROVISIONER_IMAGE="orderflow.local/local-path-provisioner:$LOCAL_PATH_VERSION"
+
+# An image holding one static binary at /usr/local/bin (kubeadm's static pods name their command).
+#   static_image NAME BINARY [ENTRYPOINT]
+static_image() {
+  local name="$1" bin="$2" entry="${3:-}" ctx="$IMAGES_HOME/ctx-static"
+  local hash; hash="$(source_hash "$bin" "$entry")"
+  [ "$(image_hash "$name")" = "$hash" ] && return 0
+  rm -rf "$ctx"; mkdir -p "$ctx"; cp "$bin" "$ctx/"
+  { echo 'FROM scratch'; echo "COPY $(basename "$bin") /usr/local/bin/"
+    [ -n "$entry" ] && echo "ENTRYPOINT [\"/usr/local/bin/$(basename "$bin")\"]"; } > "$ctx/Dockerfile"
+  build_image "$name" "$ctx" "$hash"
+  rm -rf "$ctx"
+}
+
+images_control_plane() {
+  tools_ensure
+  local c ctx="$IMAGES_HOME/ctx-kube-proxy"
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do
+    static_image "registry.k8s.io/$c:$KUBE_VERSION" "$NODE_BIN/$c"
+  done
+  static_image "$ETCD_IMAGE" "$NODE_BIN/etcd"
+  static_image "$COREDNS_IMAGE" "$TOOLS_HOME/coredns-$COREDNS_VERSION/coredns" entry
+  static_image "$PAUSE_IMAGE" "$TOOLS_HOME/pause-$PAUSE_VERSION/pause" entry
+  static_image "$PROVISIONER_IMAGE" "$TOOLS_HOME/local-path-provisioner-$LOCAL_PATH_VERSION/local-path-provisioner"
+  rm -rf "$ctx"; cp -r "$IMAGES_DIR/kube-proxy" "$ctx"; cp "$NODE_BIN/kube-proxy" "$ctx/"
+  build_image "registry.k8s.io/kube-proxy:$KUBE_VERSION" "$ctx" \
+    "$(source_hash "$IMAGES_DIR/kube-proxy" "$NODE_BIN/kube-proxy" "$(image_hash "$DEBIAN_IMAGE")")" --build-arg "BASE=$DEBIAN_IMAGE"
+  rm -rf "$ctx"
+}
+
+node_preloaded_images() {
+  local c
+  for c in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do echo "registry.k8s.io/$c:$KUBE_VERSION"; done
+  printf '%s\n' "$ETCD_IMAGE" "$COREDNS_IMAGE" "$PAUSE_IMAGE" "$PROVISIONER_IMAGE" "$DEBIAN_IMAGE"
+}
+
+# The kind node: scripts/cluster/node plus kind's base files from its module, the node binaries and the
+# preloaded image archives.
+images_node() {
+  images_base
+  images_control_plane
+  local kind_dir img hashes=()
+  kind_dir="$(cd "$ROOT_DIR/scripts/cluster/coredns" && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n -E 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p')"
+  [ -f "$kind_dir/images/base/files/usr/local/bin/entrypoint" ] || die "kind $KIND_VERSION's base files not found in its module"
+  while read -r img; do hashes+=("$img=$(image_hash "$img")"); done < <(node_preloaded_images)
+  local hash; hash="$(source_hash "$ROOT_DIR/scripts/cluster/node" "$ROOT_DIR/scripts/cluster/runc-wrapper.sh" "$KIND_VERSION" "$(kube_version)" "$CRICTL_VERSION" "${hashes[@]}" "$(image_hash "$DEBIAN_IMAGE")")"
+  [ "$(image_hash "$KIND_NODE_IMAGE")" = "$hash" ] && return 0
+  local ctx="$IMAGES_HOME/ctx-node" c
+  rm -rf "$ctx"; cp -r "$ROOT_DIR/scripts/cluster/node" "$ctx"; mkdir -p "$ctx/bin" "$ctx/images"
+  cp -r "$kind_dir/images/base/files" "$ctx/kind-base"; chmod -R u+w "$ctx/kind-base"
+  for c in kubelet kubeadm kubectl; do cp "$NODE_BIN/$c" "$ctx/bin/"; done
+  cp "$TOOLS_HOME/crictl-$CRICTL_VERSION/crictl" "$ctx/bin/"
+  sed "s#@REAL_RUNC@#/usr/sbin/runc#" "$ROOT_DIR/scripts/cluster/runc-wrapper.sh" > "$ctx/files/runc-wrapper.sh"
+  sed -i "s#@PAUSE_VERSION@#$PAUSE_VERSION#" "$ctx/files/containerd-config.toml"
+  sed -i "s#@PROVISIONER_IMAGE@#$PROVISIONER_IMAGE#; s#@HELPER_IMAGE@#$DEBIAN_IMAGE#g" "$ctx/files/default-storage.yaml"
+  log "saving the node's preloaded images"
+  while read -r img; do "$DOCKER" save "$img" > "$ctx/images/$(echo "$img" | tr '/:' '__').tar"; done < <(node_preloaded_images)
+  build_image "$KIND_NODE_IMAGE" "$ctx" "$hash" --build-arg "BASE=$DEBIAN_IMAGE" --build-arg "KUBE_VERSION=$KUBE_VERSION"
+  rm -rf "$ctx"
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   mkdir -p "$IMAGES_HOME"
@@ -160,6 +230,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     base) images_base ;;
     app) images_app "${2:-}" ;;
     dev) shift; images_dev "$@" ;;
-    *) die "usage: images.sh base|app [TAG]|dev [NAME...]" ;;
+    node) images_node ;;
+    *) die "usage: images.sh base|app [TAG]|dev [NAME...]|node" ;;
   esac
 fi

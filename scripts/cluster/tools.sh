@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The cluster's tools and node binaries, built from Go modules once and cached outside the repo by version.
-#   run:    scripts/cluster/tools.sh ensure|kind|kubectl|versions
+#   run:    scripts/cluster/tools.sh ensure|kind|kubectl|skaffold|versions
 #   source: tools_ensure, node_bin_dir, KIND, KUBECTL, the *_VERSION variables
 # kind, crictl and local-path-provisioner come from their own modules; kubelet, kubeadm, kubectl and
 # the control plane from k8s.io/kubernetes at the version scripts/stack/kube/go.mod pins (the one the
@@ -16,11 +16,14 @@ KIND_VERSION=v0.33.0
 CRICTL_VERSION=v1.34.0
 LOCAL_PATH_VERSION=v0.0.30
 PAUSE_VERSION=3.10.1
+# The newest skaffold v2 release the Go module proxy serves here (later tags answer "not available").
+SKAFFOLD_VERSION=v2.24.0
 COREDNS_VERSION="$(sed -n -E 's#^require github.com/coredns/coredns (v[^ ]+)#\1#p' "$ROOT_DIR/scripts/cluster/coredns/go.mod")"
 TOOLS_HOME="$CACHE_DIR/cluster-tools"
 NODE_BIN="$KUBE_HOME/node-bin"
 KIND="$TOOLS_HOME/kind-$KIND_VERSION/kind"
 KUBECTL="$NODE_BIN/kubectl"
+SKAFFOLD="$TOOLS_HOME/skaffold-$SKAFFOLD_VERSION/skaffold"
 # The binaries a kind node runs, besides kube-apiserver and etcd (scripts/stack/kube.sh builds those).
 NODE_COMMANDS=(kubelet kubeadm kubectl kube-controller-manager kube-scheduler kube-proxy)
 
@@ -51,6 +54,23 @@ coredns_ensure() {
     || die "building CoreDNS failed: $(tail -5 "$dir/build.log")"
   touch "$dir/.complete"
   log "CoreDNS built in $((SECONDS - started))s"
+}
+
+# skaffold's go.mod has replace directives, which `go install pkg@version` refuses: build it inside
+# its downloaded module instead (read-only, so nothing there changes).
+skaffold_ensure() {
+  local dir="$TOOLS_HOME/skaffold-$SKAFFOLD_VERSION" src started=$SECONDS
+  [ -x "$dir/skaffold" ] && [ -f "$dir/.complete" ] && return 0
+  mkdir -p "$dir"
+  log "building skaffold $SKAFFOLD_VERSION from its Go module (once; several minutes)"
+  src="$(cd "$dir" && GOFLAGS=-mod=mod GOWORK=off go mod download -json "github.com/GoogleContainerTools/skaffold/v2@$SKAFFOLD_VERSION" \
+    | sed -n -E 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p')"
+  [ -d "$src" ] || die "could not download skaffold $SKAFFOLD_VERSION"
+  (cd "$src" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly go build -p 2 -trimpath \
+    -ldflags "-s -w -X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=$SKAFFOLD_VERSION" \
+    -o "$dir/skaffold" ./cmd/skaffold) >"$dir/build.log" 2>&1 || die "building skaffold failed: $(tail -5 "$dir/build.log")"
+  touch "$dir/.complete"
+  log "skaffold built in $((SECONDS - started))s"
 }
 
 # The sandbox ("pause") container: sleeps, reaps zombies, exits on SIGINT/SIGTERM. A static C binary,
@@ -98,11 +118,12 @@ tools_ensure() {
   pause_ensure
   coredns_ensure
   node_binaries_ensure
+  skaffold_ensure
   flock -u 7; exec 7>&-
 }
 
 tools_versions() {
-  echo "kind $KIND_VERSION, $(kube_version), crictl $CRICTL_VERSION, coredns $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_VERSION, pause $PAUSE_VERSION"
+  echo "kind $KIND_VERSION, skaffold $SKAFFOLD_VERSION, $(kube_version), crictl $CRICTL_VERSION, coredns $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_VERSION, pause $PAUSE_VERSION"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
@@ -111,7 +132,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     ensure) tools_ensure ;;
     kind) echo "$KIND" ;;
     kubectl) echo "$KUBECTL" ;;
+    skaffold) echo "$SKAFFOLD" ;;
     versions) tools_versions ;;
-    *) die "usage: tools.sh ensure|kind|kubectl|versions" ;;
+    *) die "usage: tools.sh ensure|kind|kubectl|skaffold|versions" ;;
   esac
 fi
