@@ -1,8 +1,9 @@
 /**
- * Three projects. `main`: unit tests beside the code (*.test.ts) and integration tests in tests/, run
+ * Four projects. `main`: unit tests beside the code (*.test.ts) and integration tests in tests/, run
  * in parallel. `pipeline`: end-to-end runs of the real processes in tests/pipeline, one file at a time
  * (they kill processes and restart brokers), on a database of their own. `operator`: the operator
- * against a real kube-apiserver and etcd started per file (tests/support/control-plane.ts).
+ * against a real kube-apiserver and etcd started per file (tests/support/control-plane.ts). `cluster`: the
+ * platform on a real kind cluster (scripts/test.sh creates it first), one file, in order.
  */
 // @kubernetes/client-node 1.x and the ES-module-only packages it loads are compiled to CommonJS for
 // jest, whose runtime cannot load ES modules on Node 20 (Node itself can: dist/ needs no such step).
@@ -40,7 +41,7 @@ module.exports = {
       ...common,
       displayName: 'main',
       testMatch: [
-        '<rootDir>/{api,workers,operator,lib,cli}/**/*.test.ts',
+        '<rootDir>/{api,workers,operator,lib,cli,scripts}/**/*.test.ts',
         '<rootDir>/tests/integration/**/*.test.ts',
       ],
     },
@@ -53,6 +54,12 @@ module.exports = {
       ...common,
       displayName: 'operator',
       testMatch: ['<rootDir>/tests/operator/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'cluster',
+      testMatch: ['<rootDir>/tests/cluster/**/*.test.ts'],
+      globalSetup: '<rootDir>/tests/support/cluster-setup.ts',
     },
   ],
 };

@@ -6,9 +6,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ "${ORDERFLOW_STACK:-}" != external ]; then
   bash scripts/stack.sh check || bash scripts/stack.sh up
 fi
-echo "== tools: kube-apiserver + etcd (operator tests), helm (chart tests), built once and cached"
+echo "== tools: kube-apiserver + etcd (operator tests), helm (chart tests), built once and cached; Prometheus and promtool (metrics tests) from apt"
 bash scripts/stack/kube.sh ensure >/dev/null
 bash scripts/stack/helm.sh ensure >/dev/null
+bash scripts/stack/prometheus.sh ensure >/dev/null
 echo "== type-check and build"
 npx tsc --noEmit -p tsconfig.json
 npx tsc -p tsconfig.build.json
@@ -18,3 +19,14 @@ echo "== pipeline tests (real processes, faults injected, one file at a time)"
 npx jest --ci --selectProjects pipeline --runInBand "$@"
 echo "== operator tests (a real kube-apiserver and etcd per file, one file at a time)"
 npx jest --ci --selectProjects operator --runInBand "$@"
+if [ "${ORDERFLOW_CLUSTER_TESTS:-1}" = 0 ]; then
+  echo "== cluster tests NOT run (ORDERFLOW_CLUSTER_TESTS=0): kind, the image, skaffold, helm, chaos and Prometheus untested"
+  exit 0
+fi
+echo "== cluster tests (a kind cluster, the image, skaffold + helm, the operator, pod-deletion chaos)"
+# The cluster is created for the suite and deleted after it, also when a test fails; the local
+# stack's services keep running for the next command.
+trap 'bash scripts/cluster.sh down' EXIT
+bash scripts/cluster/tools.sh ensure-skaffold >/dev/null
+bash scripts/cluster.sh up
+npx jest --ci --selectProjects cluster --runInBand "$@"

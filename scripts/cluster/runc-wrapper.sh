@@ -4,15 +4,21 @@
 # A privileged container asks for every capability, and runc fails when one of them cannot be had.
 real=@REAL_RUNC@
 bundle=
+process=
 prev=
 for arg in "$@"; do
-  case "$prev" in --bundle|-b) bundle=$arg ;; esac
-  case "$arg" in --bundle=*) bundle=${arg#--bundle=} ;; esac
+  case "$prev" in --bundle|-b) bundle=$arg ;; --process|-p) process=$arg ;; esac
+  case "$arg" in --bundle=*) bundle=${arg#--bundle=} ;; --process=*) process=${arg#--process=} ;; esac
   prev=$arg
 done
+# create/run read the container's spec from the bundle; exec (docker exec --privileged) the process's.
+spec=
 case " $* " in
-  *" create "*|*" run "*)
-    spec="${bundle:-.}/config.json"
+  *" create "*|*" run "*) spec="${bundle:-.}/config.json"; filter='.process.capabilities' ;;
+  *" exec "*) spec="$process"; filter='.capabilities' ;;
+esac
+case "$spec" in
+  ?*)
     if [ -f "$spec" ]; then
       bnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
       # Capability names in bit order (capability.h); only those missing from the bounding set go.
@@ -23,10 +29,8 @@ case " $* " in
         print "[" substr(out, 1, length(out) - 1) "]" }')
       if [ "$missing" != "[]" ]; then
         tmp="$spec.orderflow-tmp"
-        jq --argjson drop "$missing" '
-          if .process.capabilities then
-            .process.capabilities |= with_entries(.value |= ((. // []) - $drop))
-          else . end' "$spec" > "$tmp" && mv "$tmp" "$spec"
+        jq --argjson drop "$missing" "if $filter then $filter |= with_entries(.value |= ((. // []) - \$drop)) else . end" \
+          "$spec" > "$tmp" && mv "$tmp" "$spec"
       fi
     fi ;;
 esac

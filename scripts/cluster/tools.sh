@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The cluster's tools and node binaries, built from Go modules once and cached outside the repo by version.
-#   run:    scripts/cluster/tools.sh ensure|kind|kubectl|skaffold|versions
+#   run:    scripts/cluster/tools.sh ensure|ensure-skaffold|kind|kubectl|skaffold|versions
+#     ensure builds what the cluster needs; ensure-skaffold builds skaffold (the cluster tests use it)
 #   source: tools_ensure, node_bin_dir, KIND, KUBECTL, the *_VERSION variables
 # kind, crictl and local-path-provisioner come from their own modules; kubelet, kubeadm, kubectl and
 # the control plane from k8s.io/kubernetes at the version scripts/stack/kube/go.mod pins (the one the
@@ -118,7 +119,6 @@ tools_ensure() {
   pause_ensure
   coredns_ensure
   node_binaries_ensure
-  skaffold_ensure
   flock -u 7; exec 7>&-
 }
 
@@ -133,7 +133,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     kind) echo "$KIND" ;;
     kubectl) echo "$KUBECTL" ;;
     skaffold) echo "$SKAFFOLD" ;;
+    ensure-skaffold) skaffold_ensure; echo "$SKAFFOLD" ;;
     versions) tools_versions ;;
-    *) die "usage: tools.sh ensure|kind|kubectl|skaffold|versions" ;;
+    *) die "usage: tools.sh ensure|ensure-skaffold|kind|kubectl|skaffold|versions" ;;
   esac
 fi

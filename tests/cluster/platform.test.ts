@@ -1,0 +1,311 @@
+/**
+ * Orderflow on a real kind cluster, in the order a user meets it: skaffold builds the image, loads
+ * it into kind and helm-installs the chart; the README's requests answer on the node port; the
+ * operator scales a worker stage from a real backlog and back; pods of every kind are deleted under
+ * a stream of orders and nothing is lost; skaffold delete removes it all. scripts/test.sh creates the
+ * cluster (`npm run cluster:up`) before this file and deletes it after. One file, run in order: each
+ * step needs the release the first one installed.
+ */
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { createDataSource } from '../../lib/adapters/postgres/data-source';
+import { isTerminal } from '../../lib/domain/order-status';
+import { actors, bearer, orderBody } from '../support/api';
+import {
+  API_URL,
+  CONTEXT,
+  clusterTools,
+  deploymentReplicas,
+  kubectl,
+  kubectlJson,
+  pods,
+  portForward,
+  run,
+  type ClusterTools,
+} from '../support/cluster';
+import { eventually } from '../support/services';
+import { assertInvariants } from '../pipeline/harness';
+
+jest.setTimeout(20 * 60_000);
+
+const http = () => request(API_URL);
+const report: Record<string, unknown> = {};
+let tools: ClusterTools;
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+beforeAll(async () => {
+  tools = await clusterTools();
+});
+
+afterAll(() => {
+  console.log(`cluster test report\n${JSON.stringify(report, null, 2)}`);
+});
+
+async function allReady() {
+  const list = await pods(tools);
+  const running = list.filter((p) => p.component !== 'migrate');
+  return running.length > 0 && running.every((p) => p.phase === 'Running' && p.ready && !p.deleting) ? list : undefined;
+}
+
+describe('Orderflow on kind', () => {
+  it('skaffold run builds the image, loads it into kind and installs the chart: every pod Ready, migrated and seeded', async () => {
+    const started = Date.now();
+    await run(tools, tools.skaffold, ['run', '--kube-context', CONTEXT, '--status-check=true'], {
+      timeoutMs: 15 * 60_000,
+    });
+    const ready = await eventually(allReady, { timeoutMs: 5 * 60_000, intervalMs: 1000, what: 'every pod Ready' });
+    report.install = { seconds: seconds(Date.now() - started), pods: ready.map((p) => p.name).sort() };
+    const components = new Set(ready.map((p) => p.component));
+    for (const c of ['api', 'relay', 'dispatcher', 'worker-validate', 'worker-reserve', 'worker-pay', 'worker-complete', 'operator', 'postgresql', 'rabbitmq', 'kafka'])
+      expect(components).toContain(c);
+    // The migration Job ran (the schema is there) and seeded the demo customer.
+    const health = await http().get('/readyz');
+    expect(health.status).toBe(200);
+  });
+
+  it('answers the README requests on the node port and the order reaches COMPLETED', async () => {
+    const login = await http()
+      .post('/v1/auth/login')
+      .send({ email: 'customer@orderflow.test', password: 'orderflow-demo' });
+    expect(login.status).toBe(200);
+    const auth = bearer(login.body.accessToken);
+    const merchants = await http().get('/v1/merchants').set(auth);
+    expect(merchants.status).toBe(200);
+    const merchantId = merchants.body.items[0].id as string;
+    const products = await http().get(`/v1/merchants/${merchantId}/products`).set(auth);
+    const productId = products.body.items[0].id as string;
+    const order = await http()
+      .post('/v1/orders')
+      .set(auth)
+      .set('Idempotency-Key', `readme-${randomUUID()}`)
+      .send(orderBody(merchantId, [{ productId, quantity: 2 }]));
+    expect(order.status).toBe(202);
+    expect(order.headers.location).toBe(`/v1/orders/${order.body.id}`);
+    const started = Date.now();
+    const done = await eventually(
+      async () => {
+        const res = await http().get(`/v1/orders/${order.body.id}`).set(auth);
+        return isTerminal(res.body.status) ? res.body : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: 'the order to finish' },
+    );
+    expect(done.status).toBe('COMPLETED');
+    const history = await http().get(`/v1/orders/${order.body.id}/history`).set(auth);
+    expect(history.body.entries.map((h: { toStatus: string }) => h.toStatus)).toEqual([
+      'PENDING',
+      'VALIDATED',
+      'RESERVED',
+      'PAID',
+      'COMPLETED',
+    ]);
+    report.readme = { createdToCompletedMs: Date.now() - started };
+  });
+
+  it('the operator scales a slowed worker stage from its real queue depth, new pods drain it, and it scales back', async () => {
+    const stage = 'orderflow-worker-pay';
+    // One task at a time, a quarter of a second each: five payments a second per pod, so a burst of
+    // orders builds a backlog only more pods can drain.
+    await kubectl(tools, ['set', 'env', `deployment/${stage}`, 'STAGE_LATENCY_MS=250', 'WORKER_PREFETCH=1']);
+    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], { timeoutMs: 200_000 });
+    await eventually(async () => ((await deploymentReplicas(tools, stage)).spec === 1 ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+      what: `${stage} at its minimum before the burst`,
+    });
+    const { customer, merchantId, productIds } = await shopper(5, 10_000);
+    const samples: { t: number; depth?: number; desired: number; spec: number; ready: number }[] = [];
+    const started = Date.now();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const [wa, d] = await Promise.all([
+          kubectlJson(tools, ['get', 'workerautoscaler', stage]).catch(() => undefined),
+          deploymentReplicas(tools, stage).catch(() => undefined),
+        ]);
+        if (wa && d)
+          samples.push({
+            t: Date.now() - started,
+            depth: wa.status?.triggers?.find((t: { type: string }) => t.type === 'rabbitmq')?.value,
+            desired: wa.status?.desiredReplicas ?? 0,
+            ...d,
+          });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    const ids = await placeMany(customer.token, merchantId, productIds, 200, 40);
+    const firstUp = await eventually(() => samples.find((s) => s.ready > 1), {
+      timeoutMs: 180_000,
+      intervalMs: 500,
+      what: `${stage} to run more than one Ready pod`,
+    });
+    const drained = await waitForTerminalOrders(ids, 10 * 60_000);
+    const backDown = await eventually(
+      () => samples.find((s) => s.t > drained.atMs - started && s.spec === 1 && s.ready === 1),
+      { timeoutMs: 300_000, intervalMs: 1000, what: `${stage} back at one replica` },
+    );
+    sampling = false;
+    await sampler;
+    await kubectl(tools, ['set', 'env', `deployment/${stage}`, 'STAGE_LATENCY_MS-', 'WORKER_PREFETCH-']);
+    const peak = Math.max(...samples.map((s) => s.ready));
+    expect(peak).toBeGreaterThan(1);
+    expect([...drained.statuses.values()].every((s) => s === 'COMPLETED')).toBe(true);
+    report.scaling = {
+      stage,
+      orders: ids.length,
+      firstDepthAboveTargetS: seconds(samples.find((s) => (s.depth ?? 0) > 20)?.t ?? NaN),
+      firstScaleUpS: seconds(samples.find((s) => s.spec > 1)?.t ?? NaN),
+      firstNewPodReadyS: seconds(firstUp.t),
+      peakReadyReplicas: peak,
+      drainedS: seconds(drained.atMs - started),
+      backAtOneReplicaS: seconds(backDown.t),
+    };
+    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], { timeoutMs: 200_000 });
+  });
+
+  it('pod deletion under a stream of orders loses nothing: every order terminal once, one payment, stock conserved', async () => {
+    const { customer, merchantId, productIds } = await shopper(8, 100_000);
+    const { db: before, close: closeBefore } = await database();
+    const stockAtStart = new Map<string, number>(
+      ((await before.query('SELECT id, stock FROM products WHERE id = ANY($1)', [productIds])) as { id: string; stock: number }[]).map(
+        (p) => [p.id, p.stock],
+      ),
+    );
+    await closeBefore();
+
+    // Every kind of pod is deleted at least once (the operator's leader, PostgreSQL, RabbitMQ and Kafka
+    // among them), then random ones; every third deletion is forced (no grace period).
+    const kinds = ['api', 'relay', 'dispatcher', 'worker-validate', 'worker-reserve', 'worker-pay', 'worker-complete', 'operator-leader', 'postgresql', 'rabbitmq', 'kafka'];
+    const schedule = [...kinds].sort(() => Math.random() - 0.5);
+    const deletions: { kind: string; pod: string; forced: boolean; atS: number }[] = [];
+    const started = Date.now();
+    let streaming = true;
+    const chaos = (async () => {
+      for (let i = 0; streaming || i < schedule.length; i++) {
+        await new Promise((r) => setTimeout(r, 4000));
+        const kind = schedule[i] ?? kinds[Math.floor(Math.random() * kinds.length)]!;
+        const pod = await victim(kind).catch(() => undefined);
+        if (!pod) continue;
+        const forced = i % 3 === 2;
+        await kubectl(tools, ['delete', 'pod', pod, '--wait=false', ...(forced ? ['--grace-period=0', '--force'] : [])]).catch(
+          () => undefined,
+        );
+        deletions.push({ kind, pod, forced, atS: seconds(Date.now() - started) });
+      }
+    })();
+    const ids = await placeMany(customer.token, merchantId, productIds, 600, 10);
+    streaming = false;
+    await chaos;
+    await eventually(allReady, { timeoutMs: 5 * 60_000, intervalMs: 1000, what: 'every pod Ready again' });
+    const { statuses } = await waitForTerminalOrders(ids, 10 * 60_000);
+
+    const { db, close } = await database();
+    try {
+      await assertInvariants({ db } as never, ids, stockAtStart);
+      // Orders accepted whose answer the client never saw count too: everything of this store is terminal.
+      const open: unknown[] = await db.query(
+        `SELECT id, status FROM orders WHERE merchant_id = $1 AND status NOT IN ('COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED')`,
+        [merchantId],
+      );
+      expect(open).toEqual([]);
+      const byStatus: Record<string, number> = {};
+      for (const status of statuses.values()) byStatus[status] = (byStatus[status] ?? 0) + 1;
+      const restarts = (await pods(tools)).reduce((n, p) => n + p.restarts, 0);
+      report.chaos = {
+        accepted: ids.length,
+        byStatus,
+        deletions: deletions.length,
+        forced: deletions.filter((d) => d.forced).length,
+        deleted: deletions.map((d) => `${d.atS}s ${d.kind}${d.forced ? ' (forced)' : ''}`),
+        containerRestarts: restarts,
+        seconds: seconds(Date.now() - started),
+      };
+      expect(byStatus.COMPLETED).toBeGreaterThan(0);
+      expect(new Set(deletions.map((d) => d.kind))).toEqual(new Set(kinds));
+    } finally {
+      await close();
+    }
+  });
+});
+
+/** A pod of a kind to delete: by component label, or the operator replica holding the Lease. */
+async function victim(kind: string): Promise<string | undefined> {
+  if (kind === 'operator-leader') {
+    const lease = await kubectlJson(tools, ['get', 'lease', 'orderflow-operator']);
+    return lease.spec?.holderIdentity;
+  }
+  const candidates = (await pods(tools)).filter((p) => p.component === kind && !p.deleting);
+  return candidates[Math.floor(Math.random() * candidates.length)]?.name;
+}
+
+/** A new merchant whose products have plenty of stock, and a new customer. */
+async function shopper(products: number, stock: number) {
+  const who = actors(http);
+  const store = await who.merchantWithProducts(Array.from({ length: products }, (_, i) => ({ priceCents: 500 + i, stock })));
+  const customer = await who.account('customer');
+  return { customer, ...store };
+}
+
+/**
+ * Places `count` orders at about `perSecond`, each with its own Idempotency-Key, retried on
+ * connection errors and 5xx until accepted (a retried key returns the order already accepted). Returns
+ * the ids of accepted orders.
+ */
+async function placeMany(token: string, merchantId: string, productIds: string[], count: number, perSecond: number) {
+  const ids: string[] = [];
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = randomUUID();
+    const items = [{ productId: productIds[i % productIds.length]!, quantity: 1 + (i % 3) }];
+    inFlight.push(
+      (async () => {
+        for (let attempt = 0; attempt < 120; attempt++) {
+          const res = await http()
+            .post('/v1/orders')
+            .set(bearer(token))
+            .set('Idempotency-Key', key)
+            .timeout(10_000)
+            .send(orderBody(merchantId, items))
+            .catch(() => undefined);
+          if (res?.status === 202) return void ids.push(res.body.id);
+          if (res && res.status < 500) throw new Error(`order refused: ${res.status} ${JSON.stringify(res.body)}`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        throw new Error('an order was never accepted');
+      })(),
+    );
+    await new Promise((r) => setTimeout(r, 1000 / perSecond));
+  }
+  await Promise.all(inFlight);
+  return ids;
+}
+
+/** PostgreSQL of the release through a port-forward that survives the pod being replaced. */
+async function database() {
+  const forward = await portForward(tools, 'service/orderflow-postgresql', 5432);
+  const db = createDataSource({
+    url: `postgres://orderflow:orderflow@127.0.0.1:${forward.port}/orderflow`,
+    poolSize: 2,
+    applicationName: 'cluster-test',
+  });
+  await eventually(() => db.initialize().then(() => true), { timeoutMs: 60_000, intervalMs: 1000, what: 'PostgreSQL' });
+  return { db, close: async () => (await db.destroy(), forward.stop()) };
+}
+
+async function waitForTerminalOrders(ids: string[], timeoutMs: number) {
+  const { db, close } = await database();
+  try {
+    const statuses = await eventually(
+      async () => {
+        const rows: { id: string; status: string }[] = await db.query('SELECT id, status FROM orders WHERE id = ANY($1)', [ids]);
+        return rows.length === ids.length && rows.every((r) => isTerminal(r.status as never))
+          ? new Map(rows.map((r) => [r.id, r.status]))
+          : undefined;
+      },
+      { timeoutMs, intervalMs: 1000, what: `${ids.length} orders to finish` },
+    );
+    return { statuses, atMs: Date.now() };
+  } finally {
+    await close();
+  }
+}

@@ -1,0 +1,127 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually, freePort } from './services';
+
+const exec = promisify(execFile);
+const ROOT = join(__dirname, '../..');
+
+/** The kind cluster `npm run cluster:up` creates (kind-config.yaml) and the namespace skaffold deploys to. */
+export const CONTEXT = 'kind-orderflow';
+export const NAMESPACE = 'orderflow';
+/** kind-config.yaml publishes the API's node port 30080 here. */
+export const API_URL = 'http://127.0.0.1:8080';
+
+async function scriptOutput(script: string, ...args: string[]): Promise<string> {
+  const { stdout } = await exec('bash', [join(ROOT, script), ...args], { cwd: ROOT });
+  return stdout.trim();
+}
+
+/** Paths of the cached tools (scripts/cluster/tools.sh, scripts/stack/helm.sh); nothing is built here. */
+export async function clusterTools() {
+  const [kind, kubectl, skaffold, helm] = await Promise.all([
+    scriptOutput('scripts/cluster/tools.sh', 'kind'),
+    scriptOutput('scripts/cluster/tools.sh', 'kubectl'),
+    scriptOutput('scripts/cluster/tools.sh', 'skaffold'),
+    scriptOutput('scripts/stack/helm.sh', 'path'),
+  ]);
+  // skaffold calls kind, helm, kubectl and docker by name; Debian's docker client drives the 20.10 engine.
+  const path = ['/usr/bin', ...[kind, kubectl, skaffold, helm].map((p) => dirname(p)), process.env.PATH].join(':');
+  return { kind, kubectl, skaffold, helm, env: { ...process.env, PATH: path } };
+}
+
+export type ClusterTools = Awaited<ReturnType<typeof clusterTools>>;
+
+/** Runs a command to completion; the error carries its output. */
+export async function run(
+  tools: ClusterTools,
+  command: string,
+  args: string[],
+  options: { timeoutMs?: number; input?: string } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: tools.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${command} ${args.join(' ')} exited ${code ?? signal}:\n${err.slice(-4000)}${out.slice(-2000)}`));
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export function kubectl(tools: ClusterTools, args: string[], options: { timeoutMs?: number; input?: string } = {}) {
+  return run(tools, tools.kubectl, ['--context', CONTEXT, '-n', NAMESPACE, ...args], options);
+}
+
+export async function kubectlJson<T = any>(tools: ClusterTools, args: string[]): Promise<T> {
+  return JSON.parse(await kubectl(tools, [...args, '-o', 'json'])) as T;
+}
+
+export interface PodSummary {
+  name: string;
+  component: string;
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  deleting: boolean;
+}
+
+export async function pods(tools: ClusterTools, selector = 'app.kubernetes.io/instance=orderflow'): Promise<PodSummary[]> {
+  const list = await kubectlJson<{ items: any[] }>(tools, ['get', 'pods', '-l', selector]);
+  return list.items.map((p) => ({
+    name: p.metadata.name,
+    component: p.metadata.labels?.['app.kubernetes.io/component'] ?? '',
+    phase: p.status.phase,
+    ready: (p.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+    restarts: (p.status.containerStatuses ?? []).reduce((n: number, c: any) => n + c.restartCount, 0),
+    deleting: Boolean(p.metadata.deletionTimestamp),
+  }));
+}
+
+export async function deploymentReplicas(tools: ClusterTools, name: string) {
+  const d = await kubectlJson(tools, ['get', 'deployment', name]);
+  return { spec: d.spec.replicas ?? 0, ready: d.status.readyReplicas ?? 0 };
+}
+
+/**
+ * kubectl port-forward to a Service on a free loopback port, restarted whenever it dies (a pod
+ * behind it may be deleted on purpose). Returns the port and a stop function.
+ */
+export async function portForward(tools: ClusterTools, target: string, remotePort: number) {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let stopped = false;
+  const start = () => {
+    child = spawn(tools.kubectl, ['--context', CONTEXT, '-n', NAMESPACE, 'port-forward', target, `${port}:${remotePort}`], {
+      env: tools.env,
+      stdio: 'ignore',
+    });
+    child.on('exit', () => {
+      if (!stopped) setTimeout(start, 500);
+    });
+  };
+  start();
+  await eventually(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('connect', () => (socket.destroy(), resolve(true)));
+        socket.on('error', () => resolve(false));
+      }),
+    { timeoutMs: 30_000, intervalMs: 300, what: `port-forward to ${target}` },
+  );
+  return {
+    port,
+    stop: () => {
+      stopped = true;
+      child?.kill();
+    },
+  };
+}
