@@ -46,7 +46,8 @@ export const address = {
   country: 'BR',
 };
 
-function actors(http: () => request.Agent) {
+/** Accounts and stores created through any running API (`request(baseUrl)` for a deployed one). */
+export function actors(http: () => request.Agent) {
   async function account(role: 'customer' | 'merchant') {
     const email = `${role}-${randomUUID()}@example.test`;
     const password = 'correct horse battery staple';
