@@ -68,9 +68,20 @@ cluster_up() {
       || die "kind create cluster failed: $(tail -20 "$CLUSTER_DIR/create.log")"
     log "cluster created in $((SECONDS - started))s"
   fi
+  if images_local; then load_dev_images; fi
   "$KUBECTL" --context "kind-$CLUSTER_NAME" wait --for=condition=Ready node --all --timeout=120s >/dev/null
   "$KUBECTL" --context "kind-$CLUSTER_NAME" -n kube-system rollout status deployment/coredns --timeout=120s >/dev/null
   cluster_status
+}
+
+# The chart's development services (charts/orderflow/ci/local-images-values.yaml names these images).
+load_dev_images() {
+  images_dev
+  local name images=()
+  for name in "${DEV_IMAGES[@]}"; do images+=("$(dev_image_name "$name")"); done
+  log "loading ${images[*]} into the cluster"
+  kind_cmd load docker-image --name "$CLUSTER_NAME" "${images[@]}" >"$CLUSTER_DIR/load.log" 2>&1 \
+    || die "kind load docker-image failed: $(tail -5 "$CLUSTER_DIR/load.log")"
 }
 
 cluster_down() {
