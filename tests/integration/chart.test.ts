@@ -47,6 +47,9 @@ function render(...extra: string[]): K8sObject[] {
 }
 
 const renderCi = (file: string) => render('-f', join(CI_DIR, file));
+// ci/local-images-values.yaml is an overlay: skaffold's local-images profile adds it after the kind values.
+const KIND_LOCAL = ['-f', join(CI_DIR, 'kind-values.yaml'), '-f', join(CI_DIR, 'local-images-values.yaml')];
+const KRAFT = ['--set', 'kafka.strimzi.enabled=false', '--set', 'kafka.kraft.enabled=true'];
 
 const readYaml = (path: string) => parse(readFileSync(join(ROOT, path), 'utf8'));
 const readYamlDocs = (path: string): K8sObject[] =>
@@ -104,8 +107,15 @@ describe('helm lint', () => {
         'strimzi-values.yaml',
         'external-services-values.yaml',
         'operator-disabled-values.yaml',
+        'local-images-values.yaml',
       ]),
     );
+  });
+
+  it('passes --strict with the local images over the kind values, as skaffold deploys them', () => {
+    const run = helm(['lint', '--strict', CHART, ...KIND_LOCAL]);
+    expect(run.stdout).not.toContain('[WARNING]');
+    expect(run.status).toBe(0);
   });
 });
 
@@ -177,9 +187,11 @@ describe.each(CI_FILES)('helm template with ci/%s', (file) => {
     }
   });
 
-  it('migrates with a hook Job running `orderflow migrate`', () => {
+  it('migrates with a hook Job whose first step is `orderflow migrate`', () => {
     const job = named(objects, 'Job', 'orderflow-migrate');
-    expect(job.spec.template.spec.containers[0].args).toEqual(['migrate']);
+    // With migrations.seedDemoData (kind) `orderflow seed` follows it, and migrate is an init container.
+    const { initContainers = [], containers } = job.spec.template.spec;
+    expect([...initContainers, ...containers][0].args).toEqual(['migrate']);
     expect(job.metadata.annotations['helm.sh/hook']).toMatch(/(pre|post)-install,pre-upgrade/);
   });
 });
@@ -277,22 +289,42 @@ describe('the default install', () => {
     ]);
   });
 
-  it('asks Strimzi for a KRaft Kafka with a node pool and the order-events topic', () => {
+  it('pulls the development services as their imagePullPolicy values say', () => {
+    const policies = (objs: K8sObject[]) =>
+      ofKind(objs, 'StatefulSet').map((s) => s.spec.template.spec.containers[0].imagePullPolicy);
+    expect(policies(objects)).toEqual(['IfNotPresent', 'IfNotPresent']);
+    const always = render(
+      '--set',
+      'postgresql.imagePullPolicy=Always',
+      '--set',
+      'rabbitmq.imagePullPolicy=Always',
+    );
+    expect(policies(always)).toEqual(['Always', 'Always']);
+  });
+
+  it('asks Strimzi 1.x (kafka.strimzi.io/v1) for a KRaft Kafka with a node pool and the order-events topic', () => {
     const kafka = ofKind(objects, 'Kafka')[0];
     const pool = ofKind(objects, 'KafkaNodePool')[0];
     const topic = ofKind(objects, 'KafkaTopic')[0];
-    for (const o of [kafka, pool, topic]) expect(o.apiVersion).toBe('kafka.strimzi.io/v1beta2');
-    expect(kafka.metadata.annotations).toMatchObject({
-      'strimzi.io/kraft': 'enabled',
-      'strimzi.io/node-pools': 'enabled',
-    });
-    expect(kafka.spec).not.toHaveProperty('zookeeper');
+    for (const o of [kafka, pool, topic]) expect(o.apiVersion).toBe('kafka.strimzi.io/v1');
+    // v1 knows no ZooKeeper and no Kafka-level replicas, storage or resources: the node pool has them.
+    expect(kafka.metadata.annotations ?? {}).toEqual({});
+    for (const removed of ['zookeeper', 'jmxTrans']) expect(kafka.spec).not.toHaveProperty(removed);
+    for (const moved of ['replicas', 'storage', 'resources'])
+      expect(kafka.spec.kafka).not.toHaveProperty(moved);
+    expect(kafka.spec.entityOperator.topicOperator).toEqual({});
     expect(pool.metadata.labels['strimzi.io/cluster']).toBe(kafka.metadata.name);
     expect(pool.spec.roles).toEqual(['controller', 'broker']);
+    expect(pool.spec.storage).toEqual({
+      type: 'jbod',
+      volumes: [{ id: 0, type: 'ephemeral', kraftMetadata: 'shared' }],
+    });
     expect(topic.spec.topicName).toBe('orderflow.order-events');
     expect(topic.metadata.labels['strimzi.io/cluster']).toBe(kafka.metadata.name);
     const env = envOf(named(objects, 'Deployment', 'orderflow-relay').spec.template.spec.containers[0]);
     expect(env.KAFKA_BROKERS).toBe(`${kafka.metadata.name}-kafka-bootstrap:9092`);
+    expect(env.KAFKA_TOPIC_PARTITIONS).toBe(String(topic.spec.partitions));
+    expect(ofKind(objects, 'StatefulSet').map((s) => s.metadata.name)).not.toContain('orderflow-kafka');
   });
 
   it('ships the Grafana dashboard with the API, order, stage, backlog and autoscaler panels', () => {
@@ -376,6 +408,52 @@ describe('scenarios', () => {
     ).toEqual(['orderflow-api', 'orderflow-operator']);
   });
 
+  it('kind keeps PostgreSQL, RabbitMQ and Kafka (the in-chart KRaft node) on volumes of the default StorageClass', () => {
+    const objects = renderCi('kind-values.yaml');
+    expect(objects.filter((o) => o.apiVersion.startsWith('kafka.strimzi.io/'))).toEqual([]);
+    const statefulSets = ofKind(objects, 'StatefulSet');
+    expect(statefulSets.map((s) => s.metadata.name).sort()).toEqual([
+      'orderflow-kafka',
+      'orderflow-postgresql',
+      'orderflow-rabbitmq',
+    ]);
+    for (const set of statefulSets) {
+      const [claim] = set.spec.volumeClaimTemplates;
+      expect({
+        set: set.metadata.name,
+        claim: claim.metadata.name,
+        class: claim.spec.storageClassName,
+      }).toEqual({
+        set: set.metadata.name,
+        claim: 'data',
+        class: undefined,
+      });
+      expect((set.spec.template.spec.volumes ?? []).map((v: K8sObject) => v.name)).not.toContain('data');
+    }
+    const env = envOf(named(objects, 'Deployment', 'orderflow-dispatcher').spec.template.spec.containers[0]);
+    expect(env.KAFKA_BROKERS).toBe('orderflow-kafka:9092');
+  });
+
+  it('local-images runs the development services from the orderflow.local images without pulling them', () => {
+    for (const objects of [renderCi('local-images-values.yaml'), render(...KIND_LOCAL)]) {
+      const containers = Object.fromEntries(
+        ofKind(objects, 'StatefulSet').map((s) => [s.metadata.name, s.spec.template.spec.containers[0]]),
+      );
+      expect(Object.keys(containers).sort()).toEqual([
+        'orderflow-kafka',
+        'orderflow-postgresql',
+        'orderflow-rabbitmq',
+      ]);
+      expect(containers['orderflow-postgresql'].image).toBe('orderflow.local/postgresql:15');
+      expect(containers['orderflow-rabbitmq'].image).toBe('orderflow.local/rabbitmq:3.10');
+      expect(containers['orderflow-kafka'].image).toBe('orderflow.local/kafka:4.4.0');
+      for (const container of Object.values(containers))
+        expect(container.imagePullPolicy).toBe('IfNotPresent');
+      expect(named(objects, 'StatefulSet', 'orderflow-kafka').spec.volumeClaimTemplates).toHaveLength(1);
+      expect(objects.filter((o) => o.apiVersion.startsWith('kafka.strimzi.io/'))).toEqual([]);
+    }
+  });
+
   it('kind exposes the API on node port 30080 and never pulls the locally loaded image', () => {
     const objects = renderCi('kind-values.yaml');
     const service = named(objects, 'Service', 'orderflow-api');
@@ -399,8 +477,83 @@ describe('scenarios', () => {
     expect(pool.spec.replicas).toBe(3);
     expect(pool.spec.storage.volumes[0]).toMatchObject({ type: 'persistent-claim', size: '20Gi' });
     expect(ofKind(objects, 'KafkaTopic')[0].spec).toMatchObject({ partitions: 24, replicas: 3 });
+    // A Kafka version Strimzi 1.2.0 runs (4.2.0 to 4.3.1).
+    expect(ofKind(objects, 'Kafka')[0].spec.kafka.version).toMatch(/^4\.[23]\.\d+$/);
     const env = envOf(named(objects, 'Deployment', 'orderflow-dispatcher').spec.template.spec.containers[0]);
     expect(env.KAFKA_BROKERS).toBe('orderflow-events-kafka-bootstrap:9092');
+    expect(env.KAFKA_TOPIC_PARTITIONS).toBe('24');
+  });
+});
+
+describe('the in-chart KRaft Kafka (kafka.kraft)', () => {
+  let objects: K8sObject[] = [];
+  beforeAll(() => {
+    objects = render(...KRAFT, '--set', 'kafka.kraft.topic.partitions=6');
+  });
+  const broker = () => named(objects, 'StatefulSet', 'orderflow-kafka');
+
+  it('runs one broker+controller from the kraft image, behind a Service the roles bootstrap from', () => {
+    expect(objects.filter((o) => o.apiVersion.startsWith('kafka.strimzi.io/'))).toEqual([]);
+    expect(broker().spec.replicas).toBe(1);
+    expect(broker().spec.serviceName).toBe('orderflow-kafka');
+    const [container] = broker().spec.template.spec.containers;
+    expect(container.image).toBe('orderflow.local/kafka:4.4.0');
+    const service = named(objects, 'Service', 'orderflow-kafka');
+    expect(service.spec.ports).toEqual([{ name: 'kafka', port: 9092, targetPort: 'kafka' }]);
+    expect(service.spec.selector).toEqual(broker().spec.template.metadata.labels);
+    for (const d of ofKind(objects, 'Deployment')) {
+      expect(envOf(d.spec.template.spec.containers[0]).KAFKA_BROKERS).toBe('orderflow-kafka:9092');
+    }
+  });
+
+  it('advertises the Service, creates the topic with its partitions, and tells the relay the same count', () => {
+    const [container] = broker().spec.template.spec.containers;
+    expect(envOf(container)).toEqual({
+      KAFKA_ADVERTISED_HOST: 'orderflow-kafka.orderflow.svc',
+      KAFKA_HEAP_OPTS: '-Xms256m -Xmx512m',
+      KAFKA_CREATE_TOPICS: 'orderflow.order-events:6',
+    });
+    const relay = envOf(named(objects, 'Deployment', 'orderflow-relay').spec.template.spec.containers[0]);
+    expect(relay.KAFKA_TOPIC_PARTITIONS).toBe('6');
+  });
+
+  it('probes the broker port, runs as the image user with a read-only root and a writable /tmp', () => {
+    const spec = broker().spec.template.spec;
+    const [container] = spec.containers;
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+      expect(container[probe].tcpSocket).toEqual({ port: 'kafka' });
+    }
+    expect(container.ports).toEqual([{ name: 'kafka', containerPort: 9092 }]);
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1001, fsGroup: 1001 });
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(spec.automountServiceAccountToken).toBe(false);
+    const mounts = Object.fromEntries(container.volumeMounts.map((m: K8sObject) => [m.mountPath, m.name]));
+    expect(mounts).toEqual({ '/var/lib/kafka/data': 'data', '/tmp': 'tmp' });
+  });
+
+  it('keeps its data in a claim by default, and in an emptyDir when persistence is off', () => {
+    const [claim] = broker().spec.volumeClaimTemplates;
+    expect(claim.spec.resources.requests.storage).toBe('5Gi');
+    const ephemeral = named(
+      render(...KRAFT, '--set', 'kafka.kraft.persistence.enabled=false'),
+      'StatefulSet',
+      'orderflow-kafka',
+    );
+    expect(ephemeral.spec).not.toHaveProperty('volumeClaimTemplates');
+    expect(ephemeral.spec.template.spec.volumes).toContainEqual({ name: 'data', emptyDir: {} });
+  });
+
+  it.each([
+    ['Strimzi and the KRaft node', ['--set', 'kafka.kraft.enabled=true']],
+    ['Strimzi and bootstrap servers', ['--set', 'kafka.bootstrapServers=kafka:9092']],
+    ['the KRaft node and bootstrap servers', [...KRAFT, '--set', 'kafka.bootstrapServers=kafka:9092']],
+    ['no Kafka at all', ['--set', 'kafka.strimzi.enabled=false']],
+  ])('stops a render with %s', (_what, args) => {
+    const run = helm(['template', 'orderflow', CHART, ...args]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(
+      'set exactly one of kafka.bootstrapServers, kafka.strimzi.enabled=true and kafka.kraft.enabled=true',
+    );
   });
 });
 
@@ -411,6 +564,8 @@ describe('values.schema.json', () => {
     ['an unknown stage', ['--set', 'workers.stages={shipping}']],
     ['an unknown key', ['--set', 'api.replica=2']],
     ['a short JWT secret', ['--set', 'secrets.jwtSecret=too-short']],
+    ['an unknown pull policy for a development service', ['--set', 'postgresql.imagePullPolicy=Sometimes']],
+    ['Kafka heap flags without a maximum', ['--set', 'kafka.kraft.heapOpts=-Xms512m']],
   ])('rejects %s', (_what, args) => {
     const run = helm(['template', 'orderflow', CHART, ...args]);
     expect(run.status).not.toBe(0);
@@ -474,6 +629,14 @@ describe('NOTES.txt', () => {
     const text = notes('-f', join(CI_DIR, 'kind-values.yaml'));
     expect(text).toContain('NODE_PORT=30080');
     expect(text).toContain('http://127.0.0.1:8080');
+  });
+
+  it('names the in-chart KRaft Kafka and how to wait for it', () => {
+    const text = notes('-f', join(CI_DIR, 'kind-values.yaml'));
+    expect(text).toContain('Kafka: one KRaft node in the release, orderflow-kafka:9092');
+    expect(text).toContain('kubectl rollout status statefulset/orderflow-kafka -n orderflow');
+    expect(text).toContain('(PostgreSQL, RabbitMQ, Kafka)');
+    expect(text).not.toContain('Strimzi');
   });
 
   it('waits for the load balancer address when the Service is a LoadBalancer', () => {

@@ -91,6 +91,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-kafka" (include "orderflow.fullname" .)) .Values.kafka.strimzi.clusterName }}
 {{- end }}
 
+{{- define "orderflow.kafkaKraftHost" -}}
+{{- printf "%s-kafka" (include "orderflow.fullname" .) }}
+{{- end }}
+
 {{/* Each connection setting comes from its value, else from the in-chart service, else rendering stops. */}}
 {{- define "orderflow.databaseUrl" -}}
 {{- if .Values.secrets.databaseUrl }}
@@ -125,13 +129,34 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{/* KAFKA_BROKERS from the one Kafka mode in effect; two at once would leave the other unused. */}}
 {{- define "orderflow.kafkaBrokers" -}}
-{{- if .Values.kafka.strimzi.enabled }}
+{{- $k := .Values.kafka }}
+{{- $modes := 0 }}
+{{- range $on := list $k.strimzi.enabled $k.kraft.enabled (ne $k.bootstrapServers "") }}
+{{- if $on }}{{ $modes = add1 $modes }}{{ end }}
+{{- end }}
+{{- if ne $modes 1 }}
+{{- fail "set exactly one of kafka.bootstrapServers, kafka.strimzi.enabled=true and kafka.kraft.enabled=true (kafka.strimzi.enabled is true by default: set it to false for the others)" }}
+{{- end }}
+{{- if $k.strimzi.enabled }}
 {{- printf "%s-kafka-bootstrap:9092" (include "orderflow.kafkaClusterName" .) }}
-{{- else if .Values.kafka.bootstrapServers }}
-{{- .Values.kafka.bootstrapServers }}
+{{- else if $k.kraft.enabled }}
+{{- printf "%s:9092" (include "orderflow.kafkaKraftHost" .) }}
 {{- else }}
-{{- fail "set kafka.bootstrapServers or kafka.strimzi.enabled=true" }}
+{{- $k.bootstrapServers }}
+{{- end }}
+{{- end }}
+
+{{/* Partitions of orderflow.order-events: the topic's own when the chart runs Kafka, so the relay
+creates it the same way if it gets there first. */}}
+{{- define "orderflow.topicPartitions" -}}
+{{- if .Values.kafka.strimzi.enabled }}
+{{- .Values.kafka.strimzi.topic.partitions | int }}
+{{- else if .Values.kafka.kraft.enabled }}
+{{- .Values.kafka.kraft.topic.partitions | int }}
+{{- else }}
+{{- .Values.config.kafkaTopicPartitions | int }}
 {{- end }}
 {{- end }}
 
@@ -218,6 +243,9 @@ by default, which no probe or Service could reach.
   "stageLatencyMs" "STAGE_LATENCY_MS" }}
 {{- range $key := keys $names | sortAlpha }}
 {{- $value := index $c $key }}
+{{- if eq $key "kafkaTopicPartitions" }}
+{{- $value = include "orderflow.topicPartitions" $.ctx }}
+{{- end }}
 {{- /* YAML numbers arrive as float64, which would print 1048576 as 1.048576e+06. */}}
 {{- if and (kindIs "float64" $value) (eq $value (float64 (int64 $value))) }}
 {{- $value = int64 $value }}
@@ -232,6 +260,9 @@ by default, which no probe or Service could reach.
 
 {{/* Pod-level fields every Orderflow pod shares. */}}
 {{- define "orderflow.podSpecCommon" -}}
+# No docker-link style variables (ORDERFLOW_API_PORT=tcp://...): lib/config.ts refuses ORDERFLOW_*
+# names it does not know, and the processes find their peers by DNS.
+enableServiceLinks: false
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
 terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
