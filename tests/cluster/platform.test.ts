@@ -45,19 +45,39 @@ afterAll(() => {
 async function allReady() {
   const list = await pods(tools);
   const running = list.filter((p) => p.component !== 'migrate');
-  return running.length > 0 && running.every((p) => p.phase === 'Running' && p.ready && !p.deleting) ? list : undefined;
+  return running.length > 0 && running.every((p) => p.phase === 'Running' && p.ready && !p.deleting)
+    ? list
+    : undefined;
 }
 
 describe('Orderflow on kind', () => {
   it('skaffold run builds the image, loads it into kind and installs the chart: every pod Ready, migrated and seeded', async () => {
     const started = Date.now();
-    await run(tools, tools.skaffold, ['run', '--kube-context', CONTEXT, '--status-check=true'], {
+    // skaffold's own status check gives up at the first container exit, and a process that starts
+    // before PostgreSQL is up exits once by design; readiness is judged below instead.
+    await run(tools, tools.skaffold, ['run', '--kube-context', CONTEXT, '--status-check=false'], {
       timeoutMs: 15 * 60_000,
     });
-    const ready = await eventually(allReady, { timeoutMs: 5 * 60_000, intervalMs: 1000, what: 'every pod Ready' });
+    const ready = await eventually(allReady, {
+      timeoutMs: 5 * 60_000,
+      intervalMs: 1000,
+      what: 'every pod Ready',
+    });
     report.install = { seconds: seconds(Date.now() - started), pods: ready.map((p) => p.name).sort() };
     const components = new Set(ready.map((p) => p.component));
-    for (const c of ['api', 'relay', 'dispatcher', 'worker-validate', 'worker-reserve', 'worker-pay', 'worker-complete', 'operator', 'postgresql', 'rabbitmq', 'kafka'])
+    for (const c of [
+      'api',
+      'relay',
+      'dispatcher',
+      'worker-validate',
+      'worker-reserve',
+      'worker-pay',
+      'worker-complete',
+      'operator',
+      'postgresql',
+      'rabbitmq',
+      'kafka',
+    ])
       expect(components).toContain(c);
     // The migration Job ran (the schema is there) and seeded the demo customer.
     const health = await http().get('/readyz');
@@ -107,7 +127,9 @@ describe('Orderflow on kind', () => {
     // One task at a time, a quarter of a second each: five payments a second per pod, so a burst of
     // orders builds a backlog only more pods can drain.
     await kubectl(tools, ['set', 'env', `deployment/${stage}`, 'STAGE_LATENCY_MS=250', 'WORKER_PREFETCH=1']);
-    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], { timeoutMs: 200_000 });
+    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], {
+      timeoutMs: 200_000,
+    });
     await eventually(async () => ((await deploymentReplicas(tools, stage)).spec === 1 ? true : undefined), {
       timeoutMs: 120_000,
       intervalMs: 1000,
@@ -160,22 +182,39 @@ describe('Orderflow on kind', () => {
       drainedS: seconds(drained.atMs - started),
       backAtOneReplicaS: seconds(backDown.t),
     };
-    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], { timeoutMs: 200_000 });
+    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], {
+      timeoutMs: 200_000,
+    });
   });
 
   it('pod deletion under a stream of orders loses nothing: every order terminal once, one payment, stock conserved', async () => {
     const { customer, merchantId, productIds } = await shopper(8, 100_000);
     const { db: before, close: closeBefore } = await database();
     const stockAtStart = new Map<string, number>(
-      ((await before.query('SELECT id, stock FROM products WHERE id = ANY($1)', [productIds])) as { id: string; stock: number }[]).map(
-        (p) => [p.id, p.stock],
-      ),
+      (
+        (await before.query('SELECT id, stock FROM products WHERE id = ANY($1)', [productIds])) as {
+          id: string;
+          stock: number;
+        }[]
+      ).map((p) => [p.id, p.stock]),
     );
     await closeBefore();
 
     // Every kind of pod is deleted at least once (the operator's leader, PostgreSQL, RabbitMQ and Kafka
     // among them), then random ones; every third deletion is forced (no grace period).
-    const kinds = ['api', 'relay', 'dispatcher', 'worker-validate', 'worker-reserve', 'worker-pay', 'worker-complete', 'operator-leader', 'postgresql', 'rabbitmq', 'kafka'];
+    const kinds = [
+      'api',
+      'relay',
+      'dispatcher',
+      'worker-validate',
+      'worker-reserve',
+      'worker-pay',
+      'worker-complete',
+      'operator-leader',
+      'postgresql',
+      'rabbitmq',
+      'kafka',
+    ];
     const schedule = [...kinds].sort(() => Math.random() - 0.5);
     const deletions: { kind: string; pod: string; forced: boolean; atS: number }[] = [];
     const started = Date.now();
@@ -187,9 +226,13 @@ describe('Orderflow on kind', () => {
         const pod = await victim(kind).catch(() => undefined);
         if (!pod) continue;
         const forced = i % 3 === 2;
-        await kubectl(tools, ['delete', 'pod', pod, '--wait=false', ...(forced ? ['--grace-period=0', '--force'] : [])]).catch(
-          () => undefined,
-        );
+        await kubectl(tools, [
+          'delete',
+          'pod',
+          pod,
+          '--wait=false',
+          ...(forced ? ['--grace-period=0', '--force'] : []),
+        ]).catch(() => undefined);
         deletions.push({ kind, pod, forced, atS: seconds(Date.now() - started) });
       }
     })();
@@ -241,7 +284,9 @@ async function victim(kind: string): Promise<string | undefined> {
 /** A new merchant whose products have plenty of stock, and a new customer. */
 async function shopper(products: number, stock: number) {
   const who = actors(http);
-  const store = await who.merchantWithProducts(Array.from({ length: products }, (_, i) => ({ priceCents: 500 + i, stock })));
+  const store = await who.merchantWithProducts(
+    Array.from({ length: products }, (_, i) => ({ priceCents: 500 + i, stock })),
+  );
   const customer = await who.account('customer');
   return { customer, ...store };
 }
@@ -251,7 +296,13 @@ async function shopper(products: number, stock: number) {
  * connection errors and 5xx until accepted (a retried key returns the order already accepted). Returns
  * the ids of accepted orders.
  */
-async function placeMany(token: string, merchantId: string, productIds: string[], count: number, perSecond: number) {
+async function placeMany(
+  token: string,
+  merchantId: string,
+  productIds: string[],
+  count: number,
+  perSecond: number,
+) {
   const ids: string[] = [];
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
@@ -268,7 +319,8 @@ async function placeMany(token: string, merchantId: string, productIds: string[]
             .send(orderBody(merchantId, items))
             .catch(() => undefined);
           if (res?.status === 202) return void ids.push(res.body.id);
-          if (res && res.status < 500) throw new Error(`order refused: ${res.status} ${JSON.stringify(res.body)}`);
+          if (res && res.status < 500)
+            throw new Error(`order refused: ${res.status} ${JSON.stringify(res.body)}`);
           await new Promise((r) => setTimeout(r, 500));
         }
         throw new Error('an order was never accepted');
@@ -288,7 +340,11 @@ async function database() {
     poolSize: 2,
     applicationName: 'cluster-test',
   });
-  await eventually(() => db.initialize().then(() => true), { timeoutMs: 60_000, intervalMs: 1000, what: 'PostgreSQL' });
+  await eventually(() => db.initialize().then(() => true), {
+    timeoutMs: 60_000,
+    intervalMs: 1000,
+    what: 'PostgreSQL',
+  });
   return { db, close: async () => (await db.destroy(), forward.stop()) };
 }
 
@@ -297,7 +353,10 @@ async function waitForTerminalOrders(ids: string[], timeoutMs: number) {
   try {
     const statuses = await eventually(
       async () => {
-        const rows: { id: string; status: string }[] = await db.query('SELECT id, status FROM orders WHERE id = ANY($1)', [ids]);
+        const rows: { id: string; status: string }[] = await db.query(
+          'SELECT id, status FROM orders WHERE id = ANY($1)',
+          [ids],
+        );
         return rows.length === ids.length && rows.every((r) => isTerminal(r.status as never))
           ? new Map(rows.map((r) => [r.id, r.status]))
           : undefined;

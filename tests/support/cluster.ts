@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import type { V1Pod } from '@kubernetes/client-node';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually, freePort } from './services';
@@ -27,7 +28,9 @@ export async function clusterTools() {
     scriptOutput('scripts/stack/helm.sh', 'path'),
   ]);
   // skaffold calls kind, helm, kubectl and docker by name; Debian's docker client drives the 20.10 engine.
-  const path = ['/usr/bin', ...[kind, kubectl, skaffold, helm].map((p) => dirname(p)), process.env.PATH].join(':');
+  const path = ['/usr/bin', ...[kind, kubectl, skaffold, helm].map((p) => dirname(p)), process.env.PATH].join(
+    ':',
+  );
   return { kind, kubectl, skaffold, helm, env: { ...process.env, PATH: path } };
 }
 
@@ -50,16 +53,26 @@ export async function run(
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);
-      else reject(new Error(`${command} ${args.join(' ')} exited ${code ?? signal}:\n${err.slice(-4000)}${out.slice(-2000)}`));
+      else
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} exited ${code ?? signal}:\n${err.slice(-4000)}${out.slice(-2000)}`,
+          ),
+        );
     });
     child.stdin.end(options.input ?? '');
   });
 }
 
-export function kubectl(tools: ClusterTools, args: string[], options: { timeoutMs?: number; input?: string } = {}) {
+export function kubectl(
+  tools: ClusterTools,
+  args: string[],
+  options: { timeoutMs?: number; input?: string } = {},
+) {
   return run(tools, tools.kubectl, ['--context', CONTEXT, '-n', NAMESPACE, ...args], options);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any kind of object; callers read the fields they need
 export async function kubectlJson<T = any>(tools: ClusterTools, args: string[]): Promise<T> {
   return JSON.parse(await kubectl(tools, [...args, '-o', 'json'])) as T;
 }
@@ -73,15 +86,24 @@ export interface PodSummary {
   deleting: boolean;
 }
 
-export async function pods(tools: ClusterTools, selector = 'app.kubernetes.io/instance=orderflow'): Promise<PodSummary[]> {
-  const list = await kubectlJson<{ items: any[] }>(tools, ['get', 'pods', '-l', selector]);
+export async function pods(
+  tools: ClusterTools,
+  selector = 'app.kubernetes.io/instance=orderflow',
+): Promise<PodSummary[]> {
+  const list = await kubectlJson<{ items: V1Pod[] }>(tools, ['get', 'pods', '-l', selector]);
   return list.items.map((p) => ({
-    name: p.metadata.name,
-    component: p.metadata.labels?.['app.kubernetes.io/component'] ?? '',
-    phase: p.status.phase,
-    ready: (p.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
-    restarts: (p.status.containerStatuses ?? []).reduce((n: number, c: any) => n + c.restartCount, 0),
-    deleting: Boolean(p.metadata.deletionTimestamp),
+    name: p.metadata!.name!,
+    // Worker pods read `worker-<stage>`, like their Deployments.
+    component: [
+      p.metadata!.labels?.['app.kubernetes.io/component'],
+      p.metadata!.labels?.['orderflow.io/stage'],
+    ]
+      .filter(Boolean)
+      .join('-'),
+    phase: p.status?.phase ?? '',
+    ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
+    deleting: Boolean(p.metadata!.deletionTimestamp),
   }));
 }
 
@@ -99,10 +121,14 @@ export async function portForward(tools: ClusterTools, target: string, remotePor
   let child: ChildProcess | undefined;
   let stopped = false;
   const start = () => {
-    child = spawn(tools.kubectl, ['--context', CONTEXT, '-n', NAMESPACE, 'port-forward', target, `${port}:${remotePort}`], {
-      env: tools.env,
-      stdio: 'ignore',
-    });
+    child = spawn(
+      tools.kubectl,
+      ['--context', CONTEXT, '-n', NAMESPACE, 'port-forward', target, `${port}:${remotePort}`],
+      {
+        env: tools.env,
+        stdio: 'ignore',
+      },
+    );
     child.on('exit', () => {
       if (!stopped) setTimeout(start, 500);
     });
