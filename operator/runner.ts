@@ -68,6 +68,7 @@ export class AutoscalerRunner {
       const reconciler = new Reconciler(observed.spec, triggers, target, observed.status);
       const entry: Entry = { observed, reconciler, removed: false };
       this.entries.set(key, entry);
+      this.zeroCounters(observed);
       this.deps.logger.info({ autoscaler: key, target: target.name }, 'autoscaler added');
       this.schedule(entry, 0);
       return;
@@ -155,10 +156,26 @@ export class AutoscalerRunner {
     m.desired.set(labels, result.status.desiredReplicas);
     m.current.set(labels, result.status.currentReplicas);
     for (const t of result.status.triggers) {
-      if (t.value === undefined) m.sourceErrors.inc({ ...labels, trigger: t.name });
-      else m.triggerValue.set({ ...labels, trigger: t.name }, t.value);
+      const trigger = { ...labels, trigger: t.name };
+      if (t.value === undefined) m.sourceErrors.inc(trigger);
+      else {
+        m.triggerValue.set(trigger, t.value);
+        m.sourceErrors.inc(trigger, 0);
+      }
     }
     if (result.scaled) m.scaleEvents.inc({ ...labels, direction: result.scaled.direction });
+  }
+
+  /**
+   * Counters of rare events exist from the start at zero, so Prometheus reads "no scale event, no
+   * error" rather than no series at all (rate() over a missing series is no data, not zero). A
+   * trigger's error counter is zeroed at its first good reading, when its name is known.
+   */
+  private zeroCounters(observed: ObservedAutoscaler): void {
+    const labels = { namespace: observed.namespace, autoscaler: observed.name };
+    const m = this.deps.metrics;
+    m.reconcileErrors.inc(labels, 0);
+    for (const direction of ['up', 'down']) m.scaleEvents.inc({ ...labels, direction }, 0);
   }
 
   private forgetMetrics(observed: ObservedAutoscaler, triggerNames: string[]): void {

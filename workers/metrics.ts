@@ -1,8 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Stage } from '../lib/messaging';
 
-/** The stage workers' metrics: per stage, by outcome; and created -> terminal latency per order. */
-export function stageMetrics(registry: Registry) {
-  return {
+/**
+ * The stage workers' metrics: per stage, by outcome; and created -> terminal latency per order. The
+ * failure counters of the worker's stages start at zero, so a healthy pipeline reads "0 retries" in
+ * Prometheus instead of no series at all (rate() over a missing series is no data, not zero).
+ */
+export function stageMetrics(registry: Registry, stages: readonly Stage[]) {
+  const metrics = {
     processed: new Counter({
       name: 'orderflow_stage_processed_total',
       help: 'Stage tasks handled, by stage and outcome (advanced, finished, skipped, premature, duplicate, retried, dead_lettered)',
@@ -42,6 +47,11 @@ export function stageMetrics(registry: Registry) {
       registers: [registry],
     }),
   };
+  for (const stage of stages) {
+    metrics.retries.inc({ stage }, 0);
+    metrics.deadLettered.inc({ stage }, 0);
+  }
+  return metrics;
 }
 
 export type StageMetrics = ReturnType<typeof stageMetrics>;

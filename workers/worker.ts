@@ -141,7 +141,7 @@ export function workerRole(stages: Stage[]) {
       db,
       rabbit,
       gateway: simulatedGateway(config.payment),
-      metrics: stageMetrics(registry),
+      metrics: stageMetrics(registry, stages),
       logger,
       maxAttempts: config.pipeline.maxAttempts,
       stageLatencyMs: config.pipeline.stageLatencyMs,
