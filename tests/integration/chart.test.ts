@@ -447,7 +447,7 @@ describe('scenarios', () => {
       expect(containers['orderflow-postgresql'].image).toBe('orderflow.local/postgresql:15');
       expect(containers['orderflow-rabbitmq'].image).toBe('orderflow.local/rabbitmq:3.10');
       expect(containers['orderflow-kafka'].image).toBe('orderflow.local/kafka:4.4.0');
-      for (const container of Object.values(containers))
+      for (const container of Object.values(containers) as { imagePullPolicy: string }[])
         expect(container.imagePullPolicy).toBe('IfNotPresent');
       expect(named(objects, 'StatefulSet', 'orderflow-kafka').spec.volumeClaimTemplates).toHaveLength(1);
       expect(objects.filter((o) => o.apiVersion.startsWith('kafka.strimzi.io/'))).toEqual([]);
