@@ -45,7 +45,8 @@ describe('orderflow up', () => {
     try {
       await eventually(() => run.output().includes('Orderflow is running'), {
         what: 'start-up table',
-        timeoutMs: 30_000,
+        // Migrating and seeding a fresh database beside the parallel suite takes longer than 30 s on two busy cores.
+        timeoutMs: 90_000,
       });
       expect(run.output()).toContain('demo customer');
       const apiPid = Number(/api#1\s+pid (\d+)/.exec(run.output())?.[1]);
@@ -118,7 +119,7 @@ describe('orderflow up', () => {
       }
       up.kill('SIGKILL');
     }
-  });
+  }, 180_000);
 
   it('refuses to start with an invalid setting and names it', async () => {
     const run = spawn(process.execPath, [MAIN, 'up', '--no-stack'], {
