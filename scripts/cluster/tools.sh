@@ -95,10 +95,7 @@ node_binaries_ensure() {
   local tmp="$NODE_BIN.tmp" started=$SECONDS pkgs=() c
   for c in "${NODE_COMMANDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
   rm -rf "$tmp"; mkdir -p "$tmp"
-  local minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
-  local x="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
-  x="$x -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-  x="$x -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
+  local x; x="$(kube_version_ldflags)"
   log "building ${NODE_COMMANDS[*]} $KUBE_VERSION (once; shares the Go build cache with kube-apiserver)"
   # One go build for all six: their common packages compile once.
   (cd "$KUBE_MODULE_DIR" && CGO_ENABLED=0 GOFLAGS=-mod=mod \

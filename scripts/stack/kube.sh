@@ -49,15 +49,18 @@ kube_check_versions() {
   [ -z "$bad" ] || die "go.mod replaces staging modules at a version other than $want: $bad"
 }
 
+# What `kubectl version` and /version report; an unset gitVersion reads v0.0.0-master.
+kube_version_ldflags() {
+  local minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
+  echo "-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1" \
+    "-X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
+}
+
 kube_build() {
   command -v go >/dev/null || die "go not found: kube-apiserver and etcd are built from Go modules (Go 1.25+)"
   local tmp="$KUBE_HOME/bin.tmp" started=$SECONDS
   rm -rf "$tmp"; mkdir -p "$tmp"
-  local minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
-  # What `kubectl version` and /version report; an unset gitVersion reads v0.0.0-master.
-  local x="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
-  x="$x -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-  x="$x -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
+  local x; x="$(kube_version_ldflags)"
   log "building kube-apiserver $KUBE_VERSION and etcd $KUBE_ETCD_VERSION into $KUBE_BIN (go, -p $KUBE_BUILD_PARALLELISM; ~10-20 min cold)"
   (
     cd "$KUBE_MODULE_DIR"
