@@ -45,8 +45,9 @@ describe('orderflow up', () => {
     try {
       await eventually(() => run.output().includes('Orderflow is running'), {
         what: 'start-up table',
-        // Migrating and seeding a fresh database beside the parallel suite takes longer than 30 s on two busy cores.
-        timeoutMs: 90_000,
+        timeoutMs: 30_000,
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}; orderflow up printed:\n${run.output().slice(-4000)}`);
       });
       expect(run.output()).toContain('demo customer');
       const apiPid = Number(/api#1\s+pid (\d+)/.exec(run.output())?.[1]);
