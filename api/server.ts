@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { Counter } from 'prom-client';
 import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
 import { purgeIdempotencyKeys } from '../lib/store/idempotency';
-import type { ProcessContext, RunningRole } from '../cli/process';
+import type { ProcessContext, RunningRole } from '../lib/process';
 import { createApp } from './app';
 import { createTokenService } from './auth/tokens';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../lib/config';
-import { STAGES } from '../lib/messaging';
+import { STAGES } from '../lib/domain/pipeline';
 import type { RoleSpec } from './supervisor/supervisor';
 
 /**

@@ -1,13 +1,11 @@
 import { RabbitClient } from './adapters/rabbitmq/client';
 import type { Topology } from './adapters/rabbitmq/topology';
+import { encodeTask, STAGES, taskMessageId, type Stage, type StageTask } from './domain/pipeline';
 import type { Logger } from './telemetry/logger';
 
 /** Names fixed by the design: the Kafka topic and group, and the RabbitMQ stage queues. */
 export const ORDER_EVENTS_TOPIC = 'orderflow.order-events';
 export const DISPATCHER_GROUP = 'orderflow-dispatcher';
-
-export const STAGES = ['validate', 'reserve', 'pay', 'complete'] as const;
-export type Stage = (typeof STAGES)[number];
 
 export const TASK_EXCHANGE = 'orderflow.tasks';
 export const DEAD_LETTER_EXCHANGE = 'orderflow.dead-letter';
@@ -75,3 +73,16 @@ export function orderflowRabbit(options: {
     deadLetter: { exchange: DEAD_LETTER_EXCHANGE, routingKey: '' },
   });
 }
+
+export const ATTEMPT_HEADER = 'x-orderflow-attempt';
+
+/**
+ * Publishes a stage task, confirmed: to the task exchange (routed by stage to its queue), or to a
+ * retry delay's exchange, whose queue expires it back into the task exchange. The dispatcher and the
+ * workers publish every task through this.
+ */
+export const publishStageTask = (rabbit: RabbitClient, task: StageTask, exchange: string = TASK_EXCHANGE) =>
+  rabbit.publish(exchange, task.stage, encodeTask(task), {
+    messageId: taskMessageId(task),
+    headers: { [ATTEMPT_HEADER]: task.attempt },
+  });

@@ -1,4 +1,4 @@
-import type { ProcessContext } from '../cli/process';
+import type { ProcessContext } from '../lib/process';
 import { createKafkaEventLog } from '../lib/adapters/kafka/kafkajs';
 import { autoscalerMetrics } from './metrics';
 import { AutoscalerRunner, type RunnerDeps } from './runner';

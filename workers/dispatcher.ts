@@ -1,17 +1,10 @@
 import { Counter } from 'prom-client';
 import { createKafkaEventLog } from '../lib/adapters/kafka/kafkajs';
 import type { IncomingRecord } from '../lib/adapters/kafka/types';
-import { DEAD_LETTER_REASON_HEADER } from '../lib/adapters/rabbitmq/client';
 import { EVENT_TYPES } from '../lib/domain/events';
-import { encodeTask, taskMessageId } from '../lib/domain/tasks';
-import {
-  DEAD_LETTER_EXCHANGE,
-  DISPATCHER_GROUP,
-  ORDER_EVENTS_TOPIC,
-  orderflowRabbit,
-  TASK_EXCHANGE,
-} from '../lib/messaging';
-import type { ProcessContext, RunningRole } from '../cli/process';
+import { FIRST_STAGE } from '../lib/domain/pipeline';
+import { DISPATCHER_GROUP, ORDER_EVENTS_TOPIC, orderflowRabbit, publishStageTask } from '../lib/messaging';
+import type { ProcessContext, RunningRole } from '../lib/process';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -38,7 +31,7 @@ export function dispatchFor(record: Pick<IncomingRecord, 'value'>): Dispatch {
 }
 
 /**
- * The Kafka -> task-queue bridge: each `order.created` becomes the validate task, confirmed by
+ * The Kafka -> task-queue bridge: each `order.created` becomes the first stage's task, confirmed by
  * RabbitMQ before the Kafka offset is committed. Anything unreadable goes to orderflow.dead with its
  * reason and the partition moves on.
  */
@@ -72,21 +65,14 @@ export async function startDispatcher({ config, logger, registry }: ProcessConte
     handle: async (record) => {
       const decision = dispatchFor(record);
       if (decision.action === 'task') {
-        const task = { orderId: decision.orderId, stage: 'validate' as const, attempt: 1 };
-        await rabbit.publish(TASK_EXCHANGE, 'validate', encodeTask(task), {
-          messageId: taskMessageId(task),
-          headers: { 'x-orderflow-attempt': 1 },
-        });
+        await publishStageTask(rabbit, { orderId: decision.orderId, stage: FIRST_STAGE, attempt: 1 });
       } else if (decision.action === 'dead-letter') {
         logger.warn(
           { partition: record.partition, offset: record.offset, reason: decision.reason },
           'event dead-lettered',
         );
-        await rabbit.publish(DEAD_LETTER_EXCHANGE, '', record.value ?? Buffer.alloc(0), {
-          headers: {
-            [DEAD_LETTER_REASON_HEADER]: decision.reason,
-            'x-orderflow-source': `${record.topic}/${record.partition}/${record.offset}`,
-          },
+        await rabbit.deadLetter(record.value ?? Buffer.alloc(0), decision.reason, {
+          source: `${record.topic}/${record.partition}/${record.offset}`,
         });
       }
       dispatched.inc({ action: decision.action });

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Stage } from '../lib/messaging';
+import type { Stage } from '../lib/domain/pipeline';
 
 /**
  * The stage workers' metrics: per stage, by outcome; and created -> terminal latency per order. The

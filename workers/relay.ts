@@ -7,7 +7,7 @@ import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-so
 import { ORDER_EVENTS_TOPIC } from '../lib/messaging';
 import { many, one } from '../lib/store/db';
 import type { Logger } from '../lib/telemetry/logger';
-import type { ProcessContext, RunningRole } from '../cli/process';
+import type { ProcessContext, RunningRole } from '../lib/process';
 
 interface OutboxRow {
   id: string;

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
+import type { Disposition } from '../lib/adapters/rabbitmq/client';
 import { isTerminal, type OrderStatus } from '../lib/domain/order-status';
-import { STAGE_TRANSITIONS, type StageTask } from '../lib/domain/tasks';
-import type { Stage } from '../lib/messaging';
+import { nextTask, notYetDue, PIPELINE, type Stage, type StageTask } from '../lib/domain/pipeline';
 import { one, type Queryable } from '../lib/store/db';
 import { applyTransition } from '../lib/store/transitions';
 import type { PaymentGateway } from './payment-gateway';
@@ -19,21 +19,30 @@ export type RunOutcome =
   | { kind: 'premature'; status: OrderStatus }
   | { kind: 'missing' };
 
-const HAPPY_PATH: readonly OrderStatus[] = ['PENDING', 'VALIDATED', 'RESERVED', 'PAID', 'COMPLETED'];
-
-/** The order has not reached the stage yet (as opposed to having passed it, or ended). */
-const notYetDue = (status: OrderStatus, due: OrderStatus) =>
-  !isTerminal(status) && HAPPY_PATH.indexOf(status) < HAPPY_PATH.indexOf(due);
-
 const SKIPPED = 'SKIPPED:';
 
 function outcomeOf(stage: Stage, recorded: string, duplicate: boolean): RunOutcome {
   if (recorded.startsWith(SKIPPED))
     return { kind: 'skipped', status: recorded.slice(SKIPPED.length), duplicate };
   const status = recorded as OrderStatus;
-  if (status === STAGE_TRANSITIONS[stage].to && STAGE_TRANSITIONS[stage].next)
-    return { kind: 'advanced', status, duplicate };
+  if (status === PIPELINE[stage].to && PIPELINE[stage].next) return { kind: 'advanced', status, duplicate };
   return { kind: 'finished', status, duplicate };
+}
+
+/**
+ * What the queue does with a task once its outcome is known, the one mapping for every stage: an
+ * advanced order's next task is published (confirmed) before the delivery is acked; an order that does
+ * not exist is dead-lettered; everything else (finished, skipped, a duplicate, a premature replay) is
+ * acked.
+ */
+export function settlementOf(
+  task: StageTask,
+  outcome: RunOutcome,
+): { publish?: StageTask; disposition: Disposition } {
+  if (outcome.kind === 'missing')
+    return { disposition: { action: 'dead-letter', reason: 'the order does not exist' } };
+  if (outcome.kind === 'advanced') return { publish: nextTask(task), disposition: { action: 'ack' } };
+  return { disposition: { action: 'ack' } };
 }
 
 async function recordedOutcome(db: Queryable, task: StageTask): Promise<string | undefined> {
@@ -82,8 +91,8 @@ export async function runStage(
       const order = await lockOrder(tx, task);
       if (!order) return { kind: 'missing' } as const;
       if (order.recorded) return outcomeOf(task.stage, order.recorded, true);
-      if (order.status !== STAGE_TRANSITIONS[task.stage].from) {
-        if (notYetDue(order.status, STAGE_TRANSITIONS[task.stage].from))
+      if (order.status !== PIPELINE[task.stage].from) {
+        if (notYetDue(order.status, PIPELINE[task.stage].from))
           return { kind: 'premature', status: order.status } as const;
         if (!(await recordInbox(tx, task, SKIPPED + order.status))) throw new ConcurrentDuplicate();
         return { kind: 'skipped', status: order.status, duplicate: false } as const;

@@ -1,6 +1,5 @@
 import type { OrderStatus } from '../lib/domain/order-status';
-import { STAGE_TRANSITIONS } from '../lib/domain/tasks';
-import type { Stage } from '../lib/messaging';
+import { PIPELINE, type Stage } from '../lib/domain/pipeline';
 import { one, type Queryable } from '../lib/store/db';
 import { applyTransition } from '../lib/store/transitions';
 import type { PaymentGateway } from './payment-gateway';
@@ -35,13 +34,13 @@ async function transition(
 ): Promise<StageResult> {
   const applied = await applyTransition(ctx.tx, {
     orderId: ctx.order.id,
-    from: [STAGE_TRANSITIONS[stage].from],
+    from: [PIPELINE[stage].from],
     to,
     reason,
     source: WORKER_SOURCE,
   });
   // The row is locked and its status checked, so the guard cannot miss here.
-  if (!applied) throw new Error(`order ${ctx.order.id} left ${STAGE_TRANSITIONS[stage].from} under a lock`);
+  if (!applied) throw new Error(`order ${ctx.order.id} left ${PIPELINE[stage].from} under a lock`);
   return { status: to, reason };
 }
 

@@ -1,19 +1,12 @@
 import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
 import { RabbitClient, type Delivery, type Disposition } from '../lib/adapters/rabbitmq/client';
-import { encodeTask, parseTask, STAGE_TRANSITIONS, taskMessageId, type StageTask } from '../lib/domain/tasks';
-import {
-  orderflowRabbit,
-  retryDelay,
-  retryExchange,
-  type Stage,
-  stageQueue,
-  TASK_EXCHANGE,
-} from '../lib/messaging';
-import type { ProcessContext, RunningRole } from '../cli/process';
+import { parseTask, type Stage, type StageTask } from '../lib/domain/pipeline';
+import { orderflowRabbit, publishStageTask, retryDelay, retryExchange, stageQueue } from '../lib/messaging';
+import type { ProcessContext, RunningRole } from '../lib/process';
 import { stageMetrics, type StageMetrics } from './metrics';
 import { Semaphore } from './semaphore';
 import { simulatedGateway, type PaymentGateway } from './payment-gateway';
-import { failOrder, isTransient, runStage, type RunOutcome } from './stage-runner';
+import { failOrder, isTransient, runStage, settlementOf, type RunOutcome } from './stage-runner';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../lib/telemetry/logger';
 
@@ -29,19 +22,12 @@ interface WorkerDeps {
   slots: Semaphore;
 }
 
-const publishTask = (rabbit: RabbitClient, exchange: string, task: StageTask) =>
-  rabbit.publish(exchange, task.stage, encodeTask(task), {
-    messageId: taskMessageId(task),
-    headers: { 'x-orderflow-attempt': task.attempt },
-  });
-
 async function settle(deps: WorkerDeps, task: StageTask, outcome: RunOutcome): Promise<Disposition> {
   const log = deps.logger.child({ orderId: task.orderId, stage: task.stage });
-  if (outcome.kind === 'missing') return { action: 'dead-letter', reason: 'the order does not exist' };
-  if (outcome.kind === 'advanced') {
-    const next = STAGE_TRANSITIONS[task.stage].next!;
+  const settlement = settlementOf(task, outcome);
+  if (settlement.publish) {
     try {
-      await publishTask(deps.rabbit, TASK_EXCHANGE, { orderId: task.orderId, stage: next, attempt: 1 });
+      await publishStageTask(deps.rabbit, settlement.publish);
     } catch (err) {
       // The state change is committed; the redelivered task finds it in the inbox and publishes again.
       log.warn({ err }, 'next task not published, the delivery goes back to the queue');
@@ -56,8 +42,9 @@ async function settle(deps: WorkerDeps, task: StageTask, outcome: RunOutcome): P
     log.info({ status: outcome.status, reason: outcome.reason }, 'order finished');
   }
   const duplicate = 'duplicate' in outcome && outcome.duplicate;
-  deps.metrics.processed.inc({ stage: task.stage, outcome: duplicate ? 'duplicate' : outcome.kind });
-  return { action: 'ack' };
+  if (outcome.kind !== 'missing')
+    deps.metrics.processed.inc({ stage: task.stage, outcome: duplicate ? 'duplicate' : outcome.kind });
+  return settlement.disposition;
 }
 
 /** A failed attempt: another later through a delay queue if it may pass, else the order is FAILED. */
@@ -67,7 +54,7 @@ async function onFailure(deps: WorkerDeps, task: StageTask, err: unknown): Promi
   try {
     if (isTransient(err) && task.attempt < deps.maxAttempts) {
       const delayMs = retryDelay(task.attempt);
-      await publishTask(deps.rabbit, retryExchange(delayMs), { ...task, attempt: task.attempt + 1 });
+      await publishStageTask(deps.rabbit, { ...task, attempt: task.attempt + 1 }, retryExchange(delayMs));
       deps.metrics.retries.inc({ stage: task.stage });
       deps.metrics.processed.inc({ stage: task.stage, outcome: 'retried' });
       log.warn({ reason, delayMs }, 'transient failure, retrying later');

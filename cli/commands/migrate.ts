@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
 import { createLogger } from '../../lib/telemetry/logger';
-import { configOrExit } from '../process';
+import { configOrExit } from '../../lib/process';
 
 export function registerMigrate(program: Command): void {
   program

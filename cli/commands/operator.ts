@@ -7,7 +7,7 @@ import { localOperator } from '../../operator/local/mode';
 import type { AutoscalerView } from '../../operator/runner';
 import { formatStatusTable } from '../../operator/status-table';
 import { projectRoot } from '../paths';
-import { configOrExit, runRole } from '../process';
+import { configOrExit, runRole } from '../../lib/process';
 
 export const defaultAutoscalerPath = () => join(projectRoot(), 'k8s', 'examples');
 

@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import { startApi } from '../../api/server';
-import { STAGES, type Stage } from '../../lib/messaging';
+import { STAGES, type Stage } from '../../lib/domain/pipeline';
 import { startDispatcher } from '../../workers/dispatcher';
 import { startRelay } from '../../workers/relay';
 import { workerRole } from '../../workers/worker';
-import { runRole } from '../process';
+import { runRole } from '../../lib/process';
 
 function parseStages(value: string): Stage[] {
   const stages = value

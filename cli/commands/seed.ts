@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
 import { DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../demo-data';
-import { configOrExit } from '../process';
+import { configOrExit } from '../../lib/process';
 
 export function registerSeed(program: Command): void {
   program

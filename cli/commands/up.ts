@@ -8,7 +8,7 @@ import { createDataSource } from '../../lib/adapters/postgres/data-source';
 import { maskSecrets } from '../../lib/mask';
 import { DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../demo-data';
 import { projectRoot, stackScript } from '../paths';
-import { configOrExit } from '../process';
+import { configOrExit } from '../../lib/process';
 import { localRoles } from '../roles';
 import { startControlServer } from '../supervisor/control';
 import { Supervisor } from '../supervisor/supervisor';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { ProcessContext, RunningRole } from '../../cli/process';
+import type { ProcessContext, RunningRole } from '../../lib/process';
 import { defaultKubeConfig, k8s, type KubeConfig } from '../../lib/adapters/kubernetes/client';
 import type { ObservedAutoscaler } from '../runner';
 import { autoscalerRuntime } from '../runtime';

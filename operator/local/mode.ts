@@ -1,5 +1,5 @@
 import { watch as watchFiles, type FSWatcher } from 'node:fs';
-import type { ProcessContext, RunningRole } from '../../cli/process';
+import type { ProcessContext, RunningRole } from '../../lib/process';
 import { autoscalerRuntime } from '../runtime';
 import type { WorkerAutoscaler } from '../spec';
 import { loadAutoscalers } from './load';

@@ -22,7 +22,8 @@ import { Client } from 'pg';
 import { parseDocument } from 'yaml';
 import { managementQueue } from '../../lib/adapters/rabbitmq/management';
 import { loadConfig } from '../../lib/config';
-import { STAGES, stageQueue } from '../../lib/messaging';
+import { STAGES } from '../../lib/domain/pipeline';
+import { stageQueue } from '../../lib/messaging';
 import { buildDist, ensureStack, freePort, ROOT } from './support';
 
 const DATABASE = 'orderflow_bench_autoscaler';

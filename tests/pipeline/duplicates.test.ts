@@ -1,13 +1,12 @@
 import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
 import type { EventAdmin, EventProducer } from '../../lib/adapters/kafka/types';
 import type { RabbitClient } from '../../lib/adapters/rabbitmq/client';
-import { encodeTask, taskMessageId } from '../../lib/domain/tasks';
+import { encodeTask, STAGES, taskMessageId } from '../../lib/domain/pipeline';
 import {
   DISPATCHER_GROUP,
   ORDER_EVENTS_TOPIC,
   orderflowRabbit,
   stageQueue,
-  STAGES,
   TASK_EXCHANGE,
 } from '../../lib/messaging';
 import { rabbitDepthSource } from '../../operator/sources/rabbitmq-depth';

@@ -59,6 +59,7 @@ interface ConsumerRegistration {
 }
 
 export const DEAD_LETTER_REASON_HEADER = 'x-orderflow-dead-letter-reason';
+export const DEAD_LETTER_SOURCE_HEADER = 'x-orderflow-source';
 
 /**
  * One AMQP connection with a confirm channel for publishing and a channel per consumer. When the
@@ -183,6 +184,26 @@ export class RabbitClient {
    * Publishes with the mandatory flag and waits for the broker's confirm. Rejects when the broker
    * nacks, when no queue is bound for the routing key (UnroutableError), or on timeout.
    */
+  /**
+   * Puts a message that cannot be handled on the dead-letter exchange, confirmed, with the one header
+   * scheme every dead letter carries: why (`x-orderflow-dead-letter-reason`) and where it came from
+   * (`x-orderflow-source`: a queue, or topic/partition/offset), beside any headers it already had.
+   */
+  async deadLetter(
+    body: Buffer,
+    reason: string,
+    options: { source: string; messageId?: string; headers?: Record<string, unknown> },
+  ): Promise<void> {
+    await this.publish(this.options.deadLetter.exchange, this.options.deadLetter.routingKey, body, {
+      messageId: options.messageId,
+      headers: {
+        ...options.headers,
+        [DEAD_LETTER_REASON_HEADER]: reason,
+        [DEAD_LETTER_SOURCE_HEADER]: options.source,
+      },
+    });
+  }
+
   async publish(
     exchange: string,
     routingKey: string,
@@ -295,20 +316,15 @@ export class RabbitClient {
     }
     try {
       if (disposition.action === 'dead-letter') {
-        await this.publish(
-          this.options.deadLetter.exchange,
-          this.options.deadLetter.routingKey,
-          message.content,
-          {
-            messageId: delivery.messageId,
-            headers: {
-              ...headers,
-              [DEAD_LETTER_REASON_HEADER]: disposition.reason,
-              'x-orderflow-original-queue': consumer.queue,
-              'x-orderflow-original-routing-key': delivery.routingKey,
-            },
+        await this.deadLetter(message.content, disposition.reason, {
+          source: consumer.queue,
+          messageId: delivery.messageId,
+          headers: {
+            ...headers,
+            'x-orderflow-original-queue': consumer.queue,
+            'x-orderflow-original-routing-key': delivery.routingKey,
           },
-        );
+        });
         this.log.warn(
           { queue: consumer.queue, messageId: delivery.messageId, reason: disposition.reason },
           'dead-lettered',

@@ -1,9 +1,9 @@
 import type { Registry } from 'prom-client';
-import { ConfigError, loadConfig, type Config } from '../lib/config';
-import { createLogger, type Logger } from '../lib/telemetry/logger';
-import { createRegistry } from '../lib/telemetry/metrics';
-import { startOpsServer, type ReadinessCheck } from '../lib/telemetry/ops-server';
-import { onShutdown, type ShutdownStep } from '../lib/shutdown';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './telemetry/logger';
+import { createRegistry } from './telemetry/metrics';
+import { startOpsServer, type ReadinessCheck } from './telemetry/ops-server';
+import { onShutdown, type ShutdownStep } from './shutdown';
 
 /** What a long-running role gets from the plumbing. */
 export interface ProcessContext {
