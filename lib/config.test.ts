@@ -25,6 +25,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
+  it('accepts the settings the scripts read, which the processes they start inherit', () => {
+    // .ci/run exports ORDERFLOW_LOCAL_IMAGES=1 and npm test then starts orderflow up under it
+    const env = { ORDERFLOW_LOCAL_IMAGES: '1', ORDERFLOW_CLUSTER_TESTS: '0', ORDERFLOW_STACK: 'external' };
+    expect(loadConfig(env).http.port).toBe(8080);
+  });
+
   it('parses a broker list and treats empty values as unset', () => {
     const config = loadConfig({ KAFKA_BROKERS: 'a:9092, b:9093', PORT: '' });
     expect(config.kafka.brokers).toEqual(['a:9092', 'b:9093']);

@@ -179,8 +179,16 @@ export class ConfigError extends Error {
   }
 }
 
-/** Variables with our prefix that we do not know are typos, not silently ignored settings. */
-const KNOWN_PREFIXED = new Set(['ORDERFLOW_CACHE_DIR', 'ORDERFLOW_STACK']);
+/**
+ * Variables with our prefix that we do not know are typos, not silently ignored settings. These are
+ * read by the scripts (stack, cluster, tests) and pass through to the processes they start.
+ */
+const KNOWN_PREFIXED = new Set([
+  'ORDERFLOW_CACHE_DIR',
+  'ORDERFLOW_STACK',
+  'ORDERFLOW_LOCAL_IMAGES',
+  'ORDERFLOW_CLUSTER_TESTS',
+]);
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(

@@ -9,7 +9,7 @@ rmq_env() {
     RABBITMQ_NODE_PORT="$RABBITMQ_PORT" RABBITMQ_DIST_PORT=$((RABBITMQ_PORT + 20000)) \
     RABBITMQ_MNESIA_BASE="$RMQ_DIR/mnesia" RABBITMQ_LOG_BASE="$RMQ_DIR/log" \
     RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins" \
-    RABBITMQ_PID_FILE="$RMQ_DIR/rabbitmq.pid" ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_PID_FILE="$RMQ_DIR/rabbitmq.pid" ERL_EPMD_ADDRESS=127.0.0.1 ERL_CRASH_DUMP="$RMQ_DIR/erl_crash.dump" \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
     RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
