@@ -43,6 +43,9 @@ export function createApp(
   app.use(async (ctx, next) => {
     ctx.set('x-content-type-options', 'nosniff');
     ctx.set('cache-control', 'no-store');
+    // While stopping, every answer closes its connection: a keep-alive client busy on it would
+    // otherwise hold the server open until the shutdown timeout.
+    if (draining) ctx.set('connection', 'close');
     await next();
   });
   app.use(jsonBody(deps.config.bodyLimitBytes));

@@ -58,7 +58,12 @@ export async function startApi({ config, logger, registry }: ProcessContext): Pr
         run: () =>
           new Promise<void>((resolve) => {
             clearInterval(purge);
-            server.close(() => resolve());
+            // Connections that finish a request after this point go idle; close them as they do.
+            const sweep = setInterval(() => server.closeIdleConnections(), 100);
+            server.close(() => {
+              clearInterval(sweep);
+              resolve();
+            });
             server.closeIdleConnections();
           }),
       },

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { hashPassword } from '../api/auth/passwords';
 import { createMerchant, createProduct } from '../lib/store/catalog';
-import { one } from '../lib/store/db';
+import { one, returning } from '../lib/store/db';
 import { createUser, type Role } from '../lib/store/users';
 
 export const DEMO_PASSWORD = 'orderflow-demo';
@@ -50,8 +50,15 @@ async function ensureUser(db: DataSource, email: string, name: string, role: Rol
   return created!.id;
 }
 
-/** Demo merchants, products and a demo customer; running it again changes nothing. */
-export async function seedDemoData(db: DataSource): Promise<{ customerId: string; merchantIds: string[] }> {
+/**
+ * Demo merchants, products and a demo customer; running it again changes nothing, unless `restockTo`
+ * is given: then every demo product has at least that many units (or its seeded stock, if more).
+ */
+export async function seedDemoData(
+  db: DataSource,
+  options: { restockTo?: number } = {},
+): Promise<{ customerId: string; merchantIds: string[]; restocked: number }> {
+  let restocked = 0;
   const customerId = await ensureUser(db, DEMO_CUSTOMER, 'Demo Customer', 'customer');
   const ownerId = await ensureUser(db, DEMO_MERCHANT, 'Demo Merchant', 'merchant');
   const merchantIds: string[] = [];
@@ -64,13 +71,22 @@ export async function seedDemoData(db: DataSource): Promise<{ customerId: string
     const merchantId = existing?.id ?? (await createMerchant(db, ownerId, store.name)).id;
     merchantIds.push(merchantId);
     for (const [name, priceCents, stock] of store.products) {
-      const product = await one(db, 'SELECT 1 FROM products WHERE merchant_id = $1 AND name = $2', [
-        merchantId,
-        name,
-      ]);
+      const product = await one<{ id: string }>(
+        db,
+        'SELECT id FROM products WHERE merchant_id = $1 AND name = $2',
+        [merchantId, name],
+      );
       if (!product)
         await createProduct(db, merchantId, { name, description: '', priceCents, stock, active: true });
+      else if (options.restockTo !== undefined) {
+        const updated = await returning(
+          db,
+          'UPDATE products SET stock = $2, updated_at = now() WHERE id = $1 AND stock < $2 RETURNING id',
+          [product.id, Math.max(stock, options.restockTo)],
+        );
+        restocked += updated.length;
+      }
     }
   }
-  return { customerId, merchantIds };
+  return { customerId, merchantIds, restocked };
 }

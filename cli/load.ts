@@ -79,7 +79,7 @@ async function prepare(options: LoadOptions) {
   }
   if (!best)
     throw new Error(
-      `no merchant has a product with ${options.orders} units in stock; run \`orderflow seed\``,
+      `no merchant has a product with ${options.orders} units in stock; run \`orderflow seed --restock ${options.orders}\``,
     );
   return { auth, ...best };
 }

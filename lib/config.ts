@@ -88,8 +88,13 @@ const envSchema = z
       .default(24),
     /** Kafka partitions the dispatcher handles concurrently. */
     DISPATCHER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(12),
-    /** Unacknowledged deliveries per stage queue per worker process (= concurrent handlers). */
-    WORKER_PREFETCH: z.coerce.number().int().min(1).max(1000).default(16),
+    /**
+     * Unacknowledged deliveries per stage queue per worker process. They are handled in batches of at
+     * most WORKER_BATCH_SIZE (one transaction each), so prefetch / batch size batches run at once.
+     */
+    WORKER_PREFETCH: z.coerce.number().int().min(1).max(1000).default(64),
+    /** Most tasks of one stage handled together in one transaction (what arrived together, up to this). */
+    WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(16),
     /** Attempts per stage before an order is FAILED and its task dead-lettered. */
     WORKER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(5),
     /** Simulated payment gateway: latency per charge and share of declined cards. */
@@ -97,7 +102,7 @@ const envSchema = z
     PAYMENT_DECLINE_RATE: z.coerce.number().min(0).max(1).default(0),
     /** Loopback port of `orderflow up`'s supervisor control endpoint (operator local mode, people). */
     SUPERVISOR_PORT: port.default(9300),
-    /** Simulated work per stage (ms), to make the pipeline visibly busy in demos. */
+    /** Simulated work per stage batch (ms), to make the pipeline visibly busy in demos. */
     STAGE_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     /** Ops port of the local operator under `orderflow up` (/metrics, /v1/autoscalers); `orderflow status` reads it. */
     OPERATOR_PORT: port.default(9400),
@@ -154,6 +159,7 @@ export interface Config {
     readonly outboxRetentionHours: number;
     readonly dispatcherConcurrency: number;
     readonly workerPrefetch: number;
+    readonly workerBatchSize: number;
     readonly maxAttempts: number;
     readonly stageLatencyMs: number;
   };
@@ -232,6 +238,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       outboxRetentionHours: env.OUTBOX_RETENTION_HOURS,
       dispatcherConcurrency: env.DISPATCHER_CONCURRENCY,
       workerPrefetch: env.WORKER_PREFETCH,
+      workerBatchSize: env.WORKER_BATCH_SIZE,
       maxAttempts: env.WORKER_MAX_ATTEMPTS,
       stageLatencyMs: env.STAGE_LATENCY_MS,
     }),

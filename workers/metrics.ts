@@ -16,9 +16,16 @@ export function stageMetrics(registry: Registry, stages: readonly Stage[]) {
     }),
     duration: new Histogram({
       name: 'orderflow_stage_duration_seconds',
-      help: 'Time to handle one stage task',
+      help: 'Time to handle a stage task (the batch it was handled in)',
       labelNames: ['stage'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'orderflow_stage_batch_size',
+      help: 'Stage tasks handled together in one transaction',
+      labelNames: ['stage'],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200],
       registers: [registry],
     }),
     inFlight: new Gauge({

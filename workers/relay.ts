@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { createKafkaEventLog } from '../lib/adapters/kafka/kafkajs';
 import type { EventProducer } from '../lib/adapters/kafka/types';
 import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
+import { CLOUDEVENTS_CONTENT_TYPE, EVENT_TYPE_HEADER } from '../lib/domain/events';
 import { ORDER_EVENTS_TOPIC } from '../lib/messaging';
 import { many, one } from '../lib/store/db';
 import type { Logger } from '../lib/telemetry/logger';
@@ -12,6 +13,7 @@ import type { ProcessContext, RunningRole } from '../lib/process';
 interface OutboxRow {
   id: string;
   aggregateId: string;
+  eventType: string;
   payload: unknown;
   ageSeconds: number;
 }
@@ -29,7 +31,7 @@ export async function relayBatch(
   return db.transaction(async (tx) => {
     const rows = await many<OutboxRow>(
       tx,
-      `SELECT id, aggregate_id AS "aggregateId", payload, extract(epoch FROM now() - created_at)::float8 AS "ageSeconds"
+      `SELECT id, aggregate_id AS "aggregateId", event_type AS "eventType", payload, extract(epoch FROM now() - created_at)::float8 AS "ageSeconds"
          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [batchSize],
     );
@@ -39,7 +41,7 @@ export async function relayBatch(
       rows.map((r) => ({
         key: r.aggregateId,
         value: JSON.stringify(r.payload),
-        headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
+        headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, [EVENT_TYPE_HEADER]: r.eventType },
       })),
     );
     await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [

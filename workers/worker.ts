@@ -6,7 +6,7 @@ import type { ProcessContext, RunningRole } from '../lib/process';
 import { stageMetrics, type StageMetrics } from './metrics';
 import { Semaphore } from './semaphore';
 import { simulatedGateway, type PaymentGateway } from './payment-gateway';
-import { failOrder, isTransient, runStage, settlementOf, type RunOutcome } from './stage-runner';
+import { failOrder, isTransient, runStageBatch, settlementOf, type RunOutcome } from './stage-runner';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../lib/telemetry/logger';
 
@@ -18,19 +18,22 @@ interface WorkerDeps {
   logger: Logger;
   maxAttempts: number;
   stageLatencyMs: number;
-  /** Bounds the tasks using the database at once to the pool size, so none times out waiting for a connection. */
+  /** Bounds the batches using the database at once to the pool size, so none waits for a connection. */
   slots: Semaphore;
 }
 
 async function settle(deps: WorkerDeps, task: StageTask, outcome: RunOutcome): Promise<Disposition> {
-  const log = deps.logger.child({ orderId: task.orderId, stage: task.stage });
+  if (outcome.kind === 'failed-attempt') return onFailure(deps, task, outcome.error);
   const settlement = settlementOf(task, outcome);
   if (settlement.publish) {
     try {
       await publishStageTask(deps.rabbit, settlement.publish);
     } catch (err) {
       // The state change is committed; the redelivered task finds it in the inbox and publishes again.
-      log.warn({ err }, 'next task not published, the delivery goes back to the queue');
+      deps.logger.warn(
+        { err, orderId: task.orderId, stage: task.stage },
+        'next task not published, the delivery goes back to the queue',
+      );
       return { action: 'requeue' };
     }
   }
@@ -39,7 +42,13 @@ async function settle(deps: WorkerDeps, task: StageTask, outcome: RunOutcome): P
       { status: outcome.status },
       (Date.now() - outcome.createdAt.getTime()) / 1000,
     );
-    log.info({ status: outcome.status, reason: outcome.reason }, 'order finished');
+    // Completions are the normal case and are counted, not logged one by one; the other endings
+    // are what a person looks for.
+    const level = outcome.status === 'COMPLETED' ? 'debug' : 'info';
+    deps.logger[level](
+      { orderId: task.orderId, stage: task.stage, status: outcome.status, reason: outcome.reason },
+      'order finished',
+    );
   }
   const duplicate = 'duplicate' in outcome && outcome.duplicate;
   if (outcome.kind !== 'missing')
@@ -63,7 +72,7 @@ async function onFailure(deps: WorkerDeps, task: StageTask, err: unknown): Promi
     const why = isTransient(err)
       ? `retries exhausted after ${task.attempt} attempts: ${reason}`
       : `failed: ${reason}`;
-    const failed = await failOrder(deps.db, task, why);
+    const failed = await deps.slots.run(() => failOrder(deps.db, task, why));
     if (failed.createdAt)
       deps.metrics.endToEnd.observe({ status: 'FAILED' }, (Date.now() - failed.createdAt.getTime()) / 1000);
     deps.metrics.deadLettered.inc({ stage: task.stage });
@@ -79,37 +88,67 @@ async function onFailure(deps: WorkerDeps, task: StageTask, err: unknown): Promi
   }
 }
 
+/**
+ * Runs the tasks as one batch; if the batch fails as a whole, each task runs alone, so one bad order
+ * takes its own retry or dead-letter path and the others go through.
+ */
+async function runIsolated(deps: WorkerDeps, stage: Stage, tasks: StageTask[]): Promise<RunOutcome[]> {
+  try {
+    return await deps.slots.run(() => runStageBatch(deps.db, stage, tasks, deps.gateway));
+  } catch (err) {
+    if (tasks.length === 1) return [{ kind: 'failed-attempt', error: err }];
+    deps.logger.warn({ err, stage, tasks: tasks.length }, 'batch failed, running its tasks one at a time');
+    const alone: RunOutcome[] = [];
+    for (const task of tasks) alone.push(...(await runIsolated(deps, stage, [task])));
+    return alone;
+  }
+}
+
 function handler(deps: WorkerDeps, stage: Stage) {
-  return async (delivery: Delivery): Promise<Disposition> => {
-    const parsed = parseTask(delivery.body, stage);
-    if (!parsed.ok) {
+  return async (deliveries: Delivery[]): Promise<Disposition[]> => {
+    const dispositions: Promise<Disposition>[] = new Array(deliveries.length);
+    const tasks: StageTask[] = [];
+    const positions: number[] = [];
+    deliveries.forEach((delivery, i) => {
+      const parsed = parseTask(delivery.body, stage);
+      if (parsed.ok) {
+        tasks.push(parsed.task);
+        positions.push(i);
+        return;
+      }
       deps.metrics.deadLettered.inc({ stage });
       deps.logger.warn(
         { stage, messageId: delivery.messageId, reason: parsed.reason },
         'malformed task dead-lettered',
       );
-      return { action: 'dead-letter', reason: `malformed task: ${parsed.reason}` };
-    }
-    const task = parsed.task;
-    const end = deps.metrics.duration.startTimer({ stage });
-    deps.metrics.inFlight.inc({ stage });
-    try {
-      if (deps.stageLatencyMs > 0) await new Promise((r) => setTimeout(r, deps.stageLatencyMs));
-      let outcome: RunOutcome;
+      dispositions[i] = Promise.resolve({
+        action: 'dead-letter',
+        reason: `malformed task: ${parsed.reason}`,
+      });
+    });
+    if (tasks.length > 0) {
+      deps.metrics.batchSize.observe({ stage }, tasks.length);
+      const end = deps.metrics.duration.startTimer({ stage });
+      deps.metrics.inFlight.inc({ stage }, tasks.length);
       try {
-        outcome = await deps.slots.run(() => runStage(deps.db, task, deps.gateway));
-      } catch (err) {
-        return await deps.slots.run(() => onFailure(deps, task, err));
+        if (deps.stageLatencyMs > 0) await new Promise((r) => setTimeout(r, deps.stageLatencyMs));
+        const outcomes = await runIsolated(deps, stage, tasks);
+        // Next tasks are published together and their confirms awaited together.
+        tasks.forEach((task, j) => (dispositions[positions[j]!] = settle(deps, task, outcomes[j]!)));
+        await Promise.all(dispositions);
+      } finally {
+        deps.metrics.inFlight.dec({ stage }, tasks.length);
+        end();
       }
-      return await settle(deps, task, outcome);
-    } finally {
-      deps.metrics.inFlight.dec({ stage });
-      end();
     }
+    return Promise.all(dispositions);
   };
 }
 
-/** A worker process: consumes the given stage queues, any number of them, with bounded concurrency. */
+/**
+ * A worker process: consumes the given stage queues, any number of them, taking up to
+ * `workerBatchSize` tasks of a stage at a time (what arrived together) into one transaction.
+ */
 export function workerRole(stages: Stage[]) {
   return async ({ config, logger, registry }: ProcessContext): Promise<RunningRole> => {
     const db = createDataSource({
@@ -134,12 +173,11 @@ export function workerRole(stages: Stage[]) {
       stageLatencyMs: config.pipeline.stageLatencyMs,
       slots: new Semaphore(config.database.poolSize),
     };
+    const { workerPrefetch: prefetch, workerBatchSize: maxBatch } = config.pipeline;
     for (const stage of stages) {
-      await rabbit.consume(stageQueue(stage), handler(deps, stage), {
-        prefetch: config.pipeline.workerPrefetch,
-      });
+      await rabbit.consumeBatches(stageQueue(stage), handler(deps, stage), { prefetch, maxBatch });
     }
-    logger.info({ stages, prefetch: config.pipeline.workerPrefetch }, 'consuming');
+    logger.info({ stages, prefetch, maxBatch }, 'consuming');
     return {
       readiness: {
         database: () => pingDatabase(db),

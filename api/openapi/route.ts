@@ -5,6 +5,7 @@ import type { Role } from '../../lib/store/users';
 import { currentUser, type TokenClaims } from '../auth/tokens';
 import { problems } from '../problem';
 import { parseOrThrow } from '../validation';
+import { isUuid } from '../../lib/domain/ids';
 
 /**
  * One definition per endpoint drives both the router and the OpenAPI document, so the validation the
@@ -48,8 +49,6 @@ export function defineRoute<
 export const idParams = <K extends string>(...names: K[]) =>
   z.strictObject(Object.fromEntries(names.map((n) => [n, z.string()])) as Record<K, z.ZodString>);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function requireRoles(roles: Role[]): Middleware {
   return async (ctx, next) => {
     const user = currentUser(ctx.state);
@@ -65,7 +64,7 @@ export function mountRoutes(router: Router, routes: AnyRoute[], authenticate: Mi
     const guards = route.auth === 'public' ? [] : [authenticate, requireRoles(route.auth)];
     const handler: Middleware = async (ctx) => {
       for (const [name, value] of Object.entries(ctx.params ?? {})) {
-        if (!UUID.test(String(value))) throw problems.notFound(`The ${name.replace(/Id$/, '')}`);
+        if (!isUuid(value)) throw problems.notFound(`The ${name.replace(/Id$/, '')}`);
       }
       const input = {
         body: route.body ? parseOrThrow(route.body, ctx.request.body) : undefined,

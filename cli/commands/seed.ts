@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
 import { DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../demo-data';
 import { configOrExit } from '../../lib/process';
@@ -7,7 +7,17 @@ export function registerSeed(program: Command): void {
   program
     .command('seed')
     .description('create the demo merchants, products and customer (safe to run again)')
-    .action(async () => {
+    .option(
+      '--restock [units]',
+      'also give every demo product at least this many units (default: its seeded stock)',
+      (value: string) => {
+        const units = Number(value);
+        if (!Number.isInteger(units) || units < 0 || units > 1_000_000_000)
+          throw new InvalidArgumentError('units must be a whole number from 0 to 1000000000');
+        return units;
+      },
+    )
+    .action(async (options: { restock?: number | true }) => {
       const config = configOrExit();
       const db = createDataSource({
         url: config.database.url,
@@ -16,9 +26,12 @@ export function registerSeed(program: Command): void {
       });
       await db.initialize();
       try {
-        const { merchantIds } = await seedDemoData(db);
+        const restockTo = options.restock === true ? 0 : options.restock;
+        const { merchantIds, restocked } = await seedDemoData(db, { restockTo });
         process.stdout.write(
-          `demo data ready: ${merchantIds.length} merchants\n` +
+          `demo data ready: ${merchantIds.length} merchants` +
+            (restockTo === undefined ? '' : `, ${restocked} products restocked`) +
+            `\n` +
             `  customer ${DEMO_CUSTOMER} / ${DEMO_PASSWORD}\n  merchant ${DEMO_MERCHANT} / ${DEMO_PASSWORD}\n`,
         );
       } finally {

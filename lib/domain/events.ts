@@ -17,6 +17,15 @@ export const EVENT_TYPES = {
   orderStatusChanged: 'orderflow.order.status_changed',
 } as const;
 
+/** Records are structured-mode CloudEvents; the body's content type travels in this header. */
+export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
+
+/**
+ * The event's type, copied into a record header (as the CloudEvents Kafka binding names it) so a
+ * consumer can pass over the types it does not handle without parsing their bodies.
+ */
+export const EVENT_TYPE_HEADER = 'ce_type';
+
 export function cloudEvent<T>(
   type: string,
   source: string,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UUID_PATTERN } from './ids';
 import { isTerminal, type OrderStatus } from './order-status';
 
 /**
@@ -59,13 +60,14 @@ export interface StageTask {
   attempt: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const attemptError = 'attempt must be a positive integer';
 
 /** The wire form of a task; each refusal reads as the reason a dead-lettered task carries. */
 export const stageTaskSchema = z.object(
   {
-    orderId: z.string({ error: 'orderId is not a UUID' }).regex(UUID, { error: 'orderId is not a UUID' }),
+    orderId: z
+      .string({ error: 'orderId is not a UUID' })
+      .regex(UUID_PATTERN, { error: 'orderId is not a UUID' }),
     stage: z.enum(STAGES, { error: (issue) => `unknown stage ${JSON.stringify(issue.input)}` }),
     attempt: z.number({ error: attemptError }).int({ error: attemptError }).min(1, { error: attemptError }),
   },

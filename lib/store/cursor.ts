@@ -1,3 +1,5 @@
+import { isUuid } from '../domain/ids';
+
 /**
  * Keyset pagination: the cursor is the (created_at, id) of the last row of a page, opaque to clients.
  * created_at travels as PostgreSQL's own text form so no microseconds are lost on the way.
@@ -13,7 +15,6 @@ export function encodeCursor(cursor: Cursor): string {
 }
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function decodeCursor(text: string): Cursor | undefined {
   try {
@@ -21,7 +22,7 @@ export function decodeCursor(text: string): Cursor | undefined {
     if (!Array.isArray(value) || value.length !== 2) return undefined;
     const [createdAt, id] = value as unknown[];
     if (typeof createdAt !== 'string' || typeof id !== 'string') return undefined;
-    if (!TIMESTAMP.test(createdAt) || !UUID.test(id)) return undefined;
+    if (!TIMESTAMP.test(createdAt) || !isUuid(id)) return undefined;
     return { createdAt, id };
   } catch {
     return undefined;

@@ -1,11 +1,18 @@
 /**
  * npm run bench:pipeline — N orders (default 20,000; BENCH_ORDERS) through relay -> Kafka ->
- * dispatcher -> RabbitMQ -> stage workers, no simulated latency. Orders are written with the API's
- * own insert at full speed; prints completed orders/s and created -> COMPLETED latency percentiles,
- * and, for context, the Kafka broker's own produce rate from kafka-producer-perf-test.
+ * dispatcher -> RabbitMQ -> stage workers, no simulated latency, written with the API's own insert.
+ * Two modes:
+ * - burst (default): every order is written first and committed at once, then the pipeline works
+ *   through the backlog; prints completed orders/s.
+ * - rate (BENCH_RATE=orders/s): orders are written at that rate while the pipeline runs; prints
+ *   created -> COMPLETED latency, which is what a customer sees.
+ * Both print the machine's CPU per completed order from /proc/stat over the processing phase and
+ * per process role, against the idle machine's CPU measured in the same run, and, for context, the
+ * Kafka broker's own produce rate from kafka-producer-perf-test (BENCH_KAFKA_PERF=0 skips it).
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
@@ -15,15 +22,18 @@ import { STAGES } from '../../lib/domain/pipeline';
 import { DEAD_LETTER_QUEUE, stageQueue } from '../../lib/messaging';
 import { insertOrder } from '../../lib/store/orders';
 import type { Queryable } from '../../lib/store/db';
+import { cpuBetween, cpuSnapshot, formatPerUnit } from './cpu';
 import { benchDatabase, buildDist, ensureStack, percentile, ROOT, startRole } from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 20_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+/** Orders per second written while the pipeline runs; 0 writes them all first (burst). */
+const RATE = Number(process.env.BENCH_RATE ?? 0);
 const INSERT_CONCURRENCY = 16;
 /** Orders spread over this many products; 1 shows the cost of a single hot product row. */
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 100);
 
-async function seedShop(db: Queryable) {
+async function seedShop(db: Queryable): Promise<Shop> {
   const userId = randomUUID();
   const merchantId = randomUUID();
   const productIds = Array.from({ length: PRODUCTS }, () => randomUUID());
@@ -73,11 +83,92 @@ async function purgeStageQueues() {
   }
 }
 
+interface Shop {
+  userId: string;
+  merchantId: string;
+  productIds: string[];
+}
+
+const orderFor = (shop: Shop, n: number) => ({
+  id: randomUUID(),
+  customerId: shop.userId,
+  merchantId: shop.merchantId,
+  items: [{ productId: shop.productIds[n % PRODUCTS]!, quantity: 1, unitPriceCents: 100 }],
+  totalCents: 100,
+  deliveryAddress: { street: 'a', city: 'b', postalCode: 'c', country: 'BR' },
+  payment: { method: 'card', token: 'tok_visa' },
+});
+
+/** Writes every order first, in INSERT_CONCURRENCY transactions committed together at the end. */
+async function writeBacklog(pool: Pool, shop: Shop): Promise<number> {
+  const clients = await Promise.all(Array.from({ length: INSERT_CONCURRENCY }, () => pool.connect()));
+  try {
+    await Promise.all(clients.map((c) => c.query('BEGIN')));
+    let next = 0;
+    await Promise.all(
+      clients.map(async (client) => {
+        const tx: Queryable = {
+          query: (sql: string, params?: unknown[]) => client.query(sql, params).then((r) => r.rows),
+        };
+        while (next < ORDERS) await insertOrder(tx, orderFor(shop, next++));
+      }),
+    );
+    const committing = Date.now();
+    await Promise.all(clients.map((c) => c.query('COMMIT')));
+    return committing;
+  } finally {
+    for (const c of clients) c.release();
+  }
+}
+
+/** Writes the orders at RATE per second, each in its own transaction, as the API would. */
+async function writeAtRate(db: Queryable, shop: Shop): Promise<number> {
+  const started = Date.now();
+  let next = 0;
+  const inFlight = new Set<Promise<void>>();
+  while (next < ORDERS) {
+    const due = Math.min(ORDERS, Math.floor(((Date.now() - started) * RATE) / 1000) + 1);
+    while (next < due) {
+      const write = insertOrder(db, orderFor(shop, next++)).then(() => undefined);
+      inFlight.add(write);
+      void write.finally(() => inFlight.delete(write));
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all(inFlight);
+  return started;
+}
+
+async function waitUntilTerminal(db: Queryable, shop: Shop, started: number) {
+  let done = 0;
+  let lastReport = Date.now();
+  while (done < ORDERS) {
+    await new Promise((r) => setTimeout(r, 200));
+    const [row] = (await db.query(
+      `SELECT count(*)::int AS n FROM orders WHERE merchant_id = $1 AND status IN ('COMPLETED','REJECTED','FAILED','CANCELLED')`,
+      [shop.merchantId],
+    )) as { n: number }[];
+    done = row!.n;
+    if (Date.now() - lastReport > 5000) {
+      lastReport = Date.now();
+      console.log(`  ... ${done}/${ORDERS} terminal after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
+  }
+}
+
+/** CPU milliseconds per second the machine spends with the pipeline idle: the run's reference. */
+async function idleReference(seconds: number) {
+  const before = cpuSnapshot();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const idle = cpuBetween(before, cpuSnapshot());
+  return (idle.machineMs * 1000) / idle.wallMs;
+}
+
 async function main() {
   ensureStack();
   buildDist();
   const url = await benchDatabase('orderflow_bench_pipeline', true);
-  const pool = new Pool({ connectionString: url, max: INSERT_CONCURRENCY });
+  const pool = new Pool({ connectionString: url, max: INSERT_CONCURRENCY + 2 });
   const db: Queryable = {
     query: (sql: string, params?: unknown[]) => pool.query(sql, params).then((r) => r.rows),
   };
@@ -105,46 +196,15 @@ async function main() {
   }
   try {
     await new Promise((r) => setTimeout(r, 3000));
+    const mode = RATE > 0 ? `${RATE} orders/s offered` : 'burst: every order written first';
     console.log(
-      `bench:pipeline  ${ORDERS} orders over ${PRODUCTS} products, ${WORKERS} worker processes (all stages each), no simulated latency`,
+      `bench:pipeline  ${ORDERS} orders over ${PRODUCTS} products, ${WORKERS} worker processes (all stages each), ${mode}, ${cpus().length} CPUs`,
     );
-    const ids: string[] = [];
-    const started = Date.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: INSERT_CONCURRENCY }, async () => {
-        while (next < ORDERS) {
-          next += 1;
-          const id = randomUUID();
-          ids.push(id);
-          await insertOrder(db, {
-            id,
-            customerId: shop.userId,
-            merchantId: shop.merchantId,
-            items: [{ productId: shop.productIds[next % PRODUCTS]!, quantity: 1, unitPriceCents: 100 }],
-            totalCents: 100,
-            deliveryAddress: { street: 'a', city: 'b', postalCode: 'c', country: 'BR' },
-            payment: { method: 'card', token: 'tok_visa' },
-          });
-        }
-      }),
-    );
-    const inserted = Date.now();
-    console.log(`  orders written        ${((ORDERS * 1000) / (inserted - started)).toFixed(0)} orders/s`);
-    let done = 0;
-    let lastReport = 0;
-    while (done < ORDERS) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const [row] = (await db.query(
-        `SELECT count(*)::int AS n FROM orders WHERE merchant_id = $1 AND status IN ('COMPLETED','REJECTED','FAILED','CANCELLED')`,
-        [shop.merchantId],
-      )) as { n: number }[];
-      done = row!.n;
-      if (Date.now() - lastReport > 5000) {
-        lastReport = Date.now();
-        console.log(`  ... ${done}/${ORDERS} terminal after ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      }
-    }
+    const idleMsPerS = await idleReference(3);
+    const before = cpuSnapshot();
+    const started = RATE > 0 ? await writeAtRate(db, shop) : await writeBacklog(pool, shop);
+    await waitUntilTerminal(db, shop, started);
+    const cpu = cpuBetween(before, cpuSnapshot());
     const rows = (await db.query(
       `SELECT status, extract(epoch FROM finished_at - created_at)::float8 AS seconds, finished_at AS finished FROM orders WHERE merchant_id = $1`,
       [shop.merchantId],
@@ -152,17 +212,25 @@ async function main() {
     const completed = rows.filter((r) => r.status === 'COMPLETED');
     const lastFinished = Math.max(...rows.map((r) => r.finished.getTime()));
     const latencies = completed.map((r) => r.seconds * 1000).sort((a, b) => a - b);
-    console.log(`  completed             ${completed.length} of ${ORDERS}`);
+    const n = completed.length;
+    console.log(`  completed             ${n} of ${ORDERS}`);
     console.log(
-      `  throughput            ${((completed.length * 1000) / (lastFinished - started)).toFixed(0)} completed orders/s (first write to last completion)`,
+      `  throughput            ${((n * 1000) / (lastFinished - started)).toFixed(0)} completed orders/s (${RATE > 0 ? 'first write' : 'commit of the backlog'} to last completion)`,
     );
     console.log(
       `  created -> COMPLETED  p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`,
     );
+    const backgroundMs = (idleMsPerS * cpu.wallMs) / 1000;
+    console.log(
+      `  machine CPU           ${(cpu.machineMs / n).toFixed(2)} ms per completed order over ${(cpu.wallMs / 1000).toFixed(1)} s ` +
+        `(reference: the idle machine used ${idleMsPerS.toFixed(0)} ms/s just before, ${(backgroundMs / n).toFixed(2)} ms per order of this)`,
+    );
+    console.log(`  CPU by process role   ${formatPerUnit(cpu.roles, n)} (ms per completed order)`);
   } finally {
     for (const p of processes) p.kill('SIGTERM');
     await pool.end();
   }
+  if (process.env.BENCH_KAFKA_PERF === '0') return;
   const logger = createLogger({ role: 'bench', level: 'silent' });
   const admin = await createKafkaEventLog({ brokers: ['127.0.0.1:9092'], clientId: 'bench', logger }).admin();
   await admin.ensureTopic('orderflow.bench-perf', 12);

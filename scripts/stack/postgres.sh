@@ -1,8 +1,20 @@
 # PostgreSQL from Debian's packages, our own cluster under $STACK_DIR/postgres, run as the postgres user.
 POSTGRES_PORT="${POSTGRES_PORT:-5432}"
-PG_DATA="$STACK_DIR/postgres/data"
-PG_RUN="$STACK_DIR/postgres/run"
-PG_LOG="$STACK_DIR/postgres/postgres.log"
+
+# The server runs as the postgres user, which must reach its data directory. A clone inside a
+# directory that user cannot enter (under /root, mode 700, say) keeps its cluster under
+# /var/lib/orderflow/<hash of the stack directory>/postgres instead; `.stack/postgres` then
+# points there.
+pg_locate() {
+  PG_HOME="$STACK_DIR/postgres"
+  if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$(dirname "$STACK_DIR")"; then
+    PG_HOME="/var/lib/orderflow/$(printf '%s' "$STACK_DIR" | sha256sum | cut -c1-12)/postgres"
+  fi
+  PG_DATA="$PG_HOME/data"
+  PG_RUN="$PG_HOME/run"
+  PG_LOG="$PG_HOME/postgres.log"
+}
+pg_locate
 PG_USER=orderflow PG_PASSWORD=orderflow
 PG_DATABASES=(orderflow orderflow_test)
 
@@ -28,11 +40,17 @@ postgres_install() {
 postgres_up() {
   if pg_usable; then log "postgres already running on 127.0.0.1:$POSTGRES_PORT, reusing"; return 0; fi
   postgres_install
+  pg_locate
   local bin; bin="$(pg_bin)"
   if ! pg_ours_running; then
     port_open "$POSTGRES_PORT" && die "port $POSTGRES_PORT is held by something that is not a usable PostgreSQL for orderflow (set POSTGRES_PORT or stop it)"
-    mkdir -p "$STACK_DIR/postgres" "$PG_RUN"
-    chown postgres: "$STACK_DIR/postgres" "$PG_RUN" 2>/dev/null || true
+    mkdir -p "$PG_HOME" "$PG_RUN"
+    chown postgres: "$PG_HOME" "$PG_RUN" 2>/dev/null || true
+    if [ "$PG_HOME" != "$STACK_DIR/postgres" ]; then
+      log "the postgres user cannot enter $(dirname "$STACK_DIR"): its cluster lives in $PG_HOME"
+      mkdir -p "$STACK_DIR"
+      [ -e "$STACK_DIR/postgres" ] || ln -s "$PG_HOME" "$STACK_DIR/postgres"
+    fi
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
       log "initialising PostgreSQL cluster"
       pg_as_postgres "$bin/initdb" -D "$PG_DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null

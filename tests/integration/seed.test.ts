@@ -32,4 +32,39 @@ describe('demo seed', () => {
       await db.destroy();
     }
   });
+
+  it('restocks the demo products on request (what orderflow load advises when stock ran out)', async () => {
+    const db = createDataSource({
+      url: testConfig().database.url,
+      poolSize: 2,
+      applicationName: 'jest-seed',
+    });
+    await db.initialize();
+    try {
+      await seedDemoData(db);
+      const demoStock = `SELECT p.name, p.stock FROM products p JOIN merchants m ON m.id = p.merchant_id
+                           JOIN users u ON u.id = m.owner_id WHERE u.email LIKE '%@orderflow.test' ORDER BY p.name`;
+      // as after a long load: every demo product down to 3 units
+      await db.query(
+        `UPDATE products SET stock = 3 WHERE merchant_id IN
+           (SELECT m.id FROM merchants m JOIN users u ON u.id = m.owner_id WHERE u.email LIKE '%@orderflow.test')`,
+      );
+      expect((await seedDemoData(db)).restocked).toBe(0);
+      expect((await db.query(demoStock)).find((p: { name: string }) => p.name === 'Margherita').stock).toBe(
+        3,
+      );
+
+      // --restock alone: back to the seeded stock
+      expect((await seedDemoData(db, { restockTo: 0 })).restocked).toBe(10);
+      const seeded = (await db.query(demoStock)) as { name: string; stock: number }[];
+      expect(seeded.find((p) => p.name === 'Margherita')!.stock).toBe(500);
+
+      // --restock 6000: at least that many units of every demo product
+      expect((await seedDemoData(db, { restockTo: 6000 })).restocked).toBe(10);
+      const stocked = (await db.query(demoStock)) as { name: string; stock: number }[];
+      expect(stocked.every((p) => p.stock === 6000)).toBe(true);
+    } finally {
+      await db.destroy();
+    }
+  });
 });

@@ -237,6 +237,7 @@ by default, which no probe or Service could reach.
   "outboxRetentionHours" "OUTBOX_RETENTION_HOURS"
   "dispatcherConcurrency" "DISPATCHER_CONCURRENCY"
   "workerPrefetch" "WORKER_PREFETCH"
+  "workerBatchSize" "WORKER_BATCH_SIZE"
   "workerMaxAttempts" "WORKER_MAX_ATTEMPTS"
   "paymentLatencyMs" "PAYMENT_LATENCY_MS"
   "paymentDeclineRate" "PAYMENT_DECLINE_RATE"

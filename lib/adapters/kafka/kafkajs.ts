@@ -13,6 +13,7 @@ import type {
   EventConsumer,
   EventLog,
   EventProducer,
+  IncomingRecord,
   PartitionOffset,
 } from './types';
 
@@ -161,6 +162,8 @@ const COMMIT_EVERY = 500;
 
 class KafkajsConsumer implements EventConsumer {
   private readonly consumer: Consumer;
+  private readonly handleBatch: (records: IncomingRecord[]) => Promise<void>;
+  private readonly maxBatch: number;
   private stopped = false;
 
   constructor(
@@ -168,6 +171,15 @@ class KafkajsConsumer implements EventConsumer {
     private readonly options: ConsumerOptions,
     private readonly logger: Logger,
   ) {
+    if ('handleBatch' in options) {
+      this.handleBatch = (records) => options.handleBatch(records);
+      this.maxBatch = options.maxBatch ?? 500;
+    } else {
+      this.handleBatch = async (records) => {
+        for (const record of records) await options.handle(record);
+      };
+      this.maxBatch = 1;
+    }
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -212,38 +224,43 @@ class KafkajsConsumer implements EventConsumer {
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         let handled: string | undefined;
+        let sinceCommit = 0;
         const commit = async () => {
           if (handled === undefined) return;
           // The committed offset is the next record to read.
           const offset = (BigInt(handled) + 1n).toString();
           handled = undefined;
+          sinceCommit = 0;
           await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
         };
+        const records = batch.messages.map((message): IncomingRecord => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key ? message.key.toString() : null,
+          value: message.value,
+          headers: headersOf(message.headers),
+          timestamp: Number(message.timestamp),
+        }));
         try {
-          for (const message of batch.messages) {
+          for (let i = 0; i < records.length; i += this.maxBatch) {
             if (!isRunning() || isStale()) break;
+            const chunk = records.slice(i, i + this.maxBatch);
             // A slow handler (say, waiting for RabbitMQ to come back) must not cost us the group membership.
             const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
             try {
-              await this.options.handle({
-                topic: batch.topic,
-                partition: batch.partition,
-                offset: message.offset,
-                key: message.key ? message.key.toString() : null,
-                value: message.value,
-                headers: headersOf(message.headers),
-                timestamp: Number(message.timestamp),
-              });
+              await this.handleBatch(chunk);
             } finally {
               clearInterval(beat);
             }
-            resolveOffset(message.offset);
-            handled = message.offset;
-            if (Number(handled) % COMMIT_EVERY === 0) await commit();
+            handled = chunk[chunk.length - 1]!.offset;
+            resolveOffset(handled);
+            sinceCommit += chunk.length;
+            if (sinceCommit >= COMMIT_EVERY) await commit();
             await heartbeat();
           }
         } finally {
-          // Records handled before a failure are committed; the failed one is read again.
+          // Records handled before a failure are committed; the failed chunk is read again.
           await commit();
         }
       },

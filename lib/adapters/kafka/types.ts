@@ -25,19 +25,26 @@ export interface EventProducer {
   disconnect(): Promise<void>;
 }
 
-export interface ConsumerOptions {
+interface ConsumerSettings {
   groupId: string;
   topics: string[];
   /** Where a group without committed offsets starts (default: earliest). */
   fromBeginning?: boolean;
   /** Partitions handled concurrently by this instance (default 1). */
   partitionsConcurrently?: number;
-  /**
-   * Handles one record. The record's offset is committed only after this resolves, so a crash
-   * before that redelivers it (at-least-once). A rejection stops the batch and is retried.
-   */
-  handle(record: IncomingRecord): Promise<void>;
 }
+
+/**
+ * Either one record at a time or consecutive records of one partition together (up to
+ * `maxBatch`, default 500, of what the broker returned). Offsets are committed only after the
+ * handler resolves, so a crash before that delivers the records again (at-least-once); a rejection
+ * stops the partition's batch and the records are read again.
+ */
+export type ConsumerOptions = ConsumerSettings &
+  (
+    | { handle(record: IncomingRecord): Promise<void> }
+    | { handleBatch(records: IncomingRecord[]): Promise<void>; maxBatch?: number }
+  );
 
 export interface EventConsumer {
   /** Joins the group and starts consuming; resolves once the consumer is running. */

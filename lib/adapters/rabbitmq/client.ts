@@ -48,12 +48,25 @@ export interface RabbitClientOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
 }
 
+/** Decides for several deliveries at once: one disposition per delivery, in the same order. */
+export type BatchHandler = (deliveries: Delivery[]) => Promise<Disposition[]>;
+
+interface Received {
+  message: ConsumeMessage;
+  channel: Channel;
+}
+
 interface ConsumerRegistration {
   queue: string;
   prefetch: number;
-  handler: DeliveryHandler;
+  maxBatch: number;
+  handler: BatchHandler;
   channel?: Channel;
   consumerTag?: string;
+  /** Delivered, not yet handed to the handler. */
+  pending: Received[];
+  pumpScheduled: boolean;
+  batchesRunning: number;
   inFlight: Set<Promise<void>>;
   cancelled: boolean;
 }
@@ -173,6 +186,8 @@ export class RabbitClient {
     for (const consumer of this.consumers) {
       consumer.channel = undefined;
       consumer.consumerTag = undefined;
+      // Their channel is gone: the broker delivers them again after the reconnect.
+      consumer.pending.length = 0;
     }
     if (this.closing) return;
     this.log.warn('RabbitMQ connection lost, reconnecting');
@@ -249,12 +264,32 @@ export class RabbitClient {
     });
   }
 
-  /** Starts consuming now (or at the next connect) and after every reconnect. */
+  /** Starts consuming now (or at the next connect) and after every reconnect, one delivery at a time. */
   async consume(queue: string, handler: DeliveryHandler, options: { prefetch: number }): Promise<void> {
+    await this.consumeBatches(queue, (deliveries) => Promise.all(deliveries.map(handler)), {
+      ...options,
+      maxBatch: 1,
+    });
+  }
+
+  /**
+   * Starts consuming now (or at the next connect) and after every reconnect, handing the handler what
+   * arrived together, up to `maxBatch` deliveries at a time; prefetch / maxBatch batches run at once.
+   * Under light load a batch is a single delivery, handled at once; under load batches fill up.
+   */
+  async consumeBatches(
+    queue: string,
+    handler: BatchHandler,
+    options: { prefetch: number; maxBatch: number },
+  ): Promise<void> {
     const consumer: ConsumerRegistration = {
       queue,
       prefetch: options.prefetch,
+      maxBatch: Math.max(1, Math.min(options.maxBatch, options.prefetch)),
       handler,
+      pending: [],
+      pumpScheduled: false,
+      batchesRunning: 0,
       inFlight: new Set(),
       cancelled: false,
     };
@@ -276,15 +311,15 @@ export class RabbitClient {
         setTimeout(() => void this.resubscribe(consumer, channel), 1000);
         return;
       }
-      const work = this.handleDelivery(consumer, channel, message);
-      consumer.inFlight.add(work);
-      void work.finally(() => consumer.inFlight.delete(work));
+      consumer.pending.push({ message, channel });
+      this.schedulePump(consumer);
     });
     consumer.consumerTag = reply.consumerTag;
   }
 
   private async resubscribe(consumer: ConsumerRegistration, old: Channel): Promise<void> {
     if (consumer.cancelled || consumer.channel !== old || !this.model) return;
+    consumer.pending = consumer.pending.filter((received) => received.channel !== old);
     await old.close().catch(() => undefined);
     try {
       await this.startConsumer(this.model, consumer);
@@ -294,33 +329,66 @@ export class RabbitClient {
     }
   }
 
-  private async handleDelivery(consumer: ConsumerRegistration, channel: Channel, message: ConsumeMessage) {
-    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
-    const delivery: Delivery = {
+  /**
+   * Hands pending deliveries to the handler once the current I/O has been read, so that deliveries
+   * that arrived in the same read form one batch.
+   */
+  private schedulePump(consumer: ConsumerRegistration): void {
+    if (consumer.pumpScheduled) return;
+    consumer.pumpScheduled = true;
+    setImmediate(() => {
+      consumer.pumpScheduled = false;
+      const concurrency = Math.max(1, Math.floor(consumer.prefetch / consumer.maxBatch));
+      while (consumer.pending.length > 0 && consumer.batchesRunning < concurrency) {
+        const batch = consumer.pending.splice(0, consumer.maxBatch);
+        consumer.batchesRunning += 1;
+        const work = this.handleBatch(consumer, batch).finally(() => {
+          consumer.batchesRunning -= 1;
+          consumer.inFlight.delete(work);
+          if (consumer.pending.length > 0) this.schedulePump(consumer);
+        });
+        consumer.inFlight.add(work);
+      }
+    });
+  }
+
+  private async handleBatch(consumer: ConsumerRegistration, batch: Received[]): Promise<void> {
+    const deliveries = batch.map(({ message }): Delivery => ({
       body: message.content,
       messageId: message.properties.messageId as string | undefined,
-      headers,
+      headers: (message.properties.headers ?? {}) as Record<string, unknown>,
       routingKey: message.fields.routingKey,
       exchange: message.fields.exchange,
       redelivered: message.fields.redelivered,
-    };
-    let disposition: Disposition;
+    }));
+    let dispositions: Disposition[];
     try {
-      disposition = await consumer.handler(delivery);
+      dispositions = await consumer.handler(deliveries);
     } catch (err) {
       this.log.error(
-        { err, queue: consumer.queue, messageId: delivery.messageId },
+        { err, queue: consumer.queue, deliveries: deliveries.length },
         'handler failed, requeueing',
       );
-      disposition = { action: 'requeue' };
+      dispositions = deliveries.map(() => ({ action: 'requeue' }));
     }
+    await Promise.all(
+      batch.map((received, i) => this.settle(consumer, received, deliveries[i]!, dispositions[i]!)),
+    );
+  }
+
+  private async settle(
+    consumer: ConsumerRegistration,
+    { message, channel }: Received,
+    delivery: Delivery,
+    disposition: Disposition,
+  ): Promise<void> {
     try {
       if (disposition.action === 'dead-letter') {
         await this.deadLetter(message.content, disposition.reason, {
           source: consumer.queue,
           messageId: delivery.messageId,
           headers: {
-            ...headers,
+            ...delivery.headers,
             'x-orderflow-original-queue': consumer.queue,
             'x-orderflow-original-routing-key': delivery.routingKey,
           },
@@ -349,6 +417,9 @@ export class RabbitClient {
         await consumer.channel.cancel(consumer.consumerTag).catch(() => undefined);
       }
     }
+    // Deliveries still pending (never handed to a handler) stay unacknowledged and go back to the
+    // queue when the channel closes.
+    for (const consumer of this.consumers) consumer.pending.length = 0;
     await Promise.all(this.consumers.flatMap((c) => [...c.inFlight]));
   }
 
