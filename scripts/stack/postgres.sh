@@ -24,7 +24,8 @@ pg_bin() {
   echo "$dir"
 }
 
-pg_as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# From / : the postgres user may not be allowed into the current directory (every path here is absolute).
+pg_as_postgres() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 pg_usable() {
   PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$PG_USER" -d orderflow_test -Atqc 'select 1' 2>/dev/null | grep -q 1
