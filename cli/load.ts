@@ -25,6 +25,8 @@ export interface LoadSummary {
   unfinished: number;
   seconds: number;
   acceptedPerSecond: number;
+  /** COMPLETED orders over the time from the first order placed to the last one finished. */
+  completedPerSecond: number;
   acceptLatencyMs: { p50: number; p95: number; p99: number };
   endToEndMs: { p50: number; p95: number; p99: number };
 }
@@ -94,6 +96,7 @@ export async function runLoad(
   const endToEndMs: number[] = [];
   const pending = new Map<string, number>();
   const finished: Record<string, number> = {};
+  let lastFinishedAt = started;
   let accepted = 0;
   let refused = 0;
   let issued = 0;
@@ -132,7 +135,9 @@ export async function runLoad(
         const status = res?.body.status as OrderStatus | undefined;
         if (!status || !isTerminal(status)) return;
         finished[status] = (finished[status] ?? 0) + 1;
-        endToEndMs.push(Date.parse(String(res!.body.finishedAt)) - pending.get(id)!);
+        const finishedAt = Date.parse(String(res!.body.finishedAt));
+        lastFinishedAt = Math.max(lastFinishedAt, finishedAt);
+        endToEndMs.push(finishedAt - pending.get(id)!);
         pending.delete(id);
       }),
     );
@@ -178,6 +183,8 @@ export async function runLoad(
     unfinished: pending.size,
     seconds: Math.round(seconds * 10) / 10,
     acceptedPerSecond: Math.round((accepted / seconds) * 10) / 10,
+    completedPerSecond:
+      Math.round((((finished.COMPLETED ?? 0) * 1000) / Math.max(1, lastFinishedAt - started)) * 10) / 10,
     acceptLatencyMs: percentiles(acceptMs),
     endToEndMs: percentiles(endToEndMs),
   };

@@ -54,7 +54,7 @@ export function registerLoad(program: Command): void {
         } else {
           process.stdout.write(
             `\n${summary.accepted}/${summary.orders} accepted in ${summary.seconds} s (${summary.acceptedPerSecond}/s), ` +
-              `${summary.refused} refused, ${summary.unfinished} unfinished\n` +
+              `${summary.refused} refused, ${summary.unfinished} unfinished; ${summary.completedPerSecond} completed/s\n` +
               `finished: ${JSON.stringify(summary.finished)}\n` +
               `accept latency ms ${JSON.stringify(summary.acceptLatencyMs)}; end-to-end ms ${JSON.stringify(summary.endToEndMs)}\n`,
           );

@@ -12,8 +12,12 @@ fi
 DOCKER_HOME="$CACHE_DIR/docker"
 DOCKER_PIDFILE="$DOCKER_HOME/dockerd.pid"
 DOCKER_LOG="$DOCKER_HOME/dockerd.log"
-# Debian's client: the engine is 20.10 and BuildKit's --secret needs a client that drives it directly.
-DOCKER="${DOCKER:-$(command -v /usr/bin/docker || command -v docker || echo docker)}"
+# Debian's client: the engine is 20.10 and BuildKit's --secret needs a client that drives it directly
+# (a newer client on PATH wants the buildx plugin instead). On a fresh machine it arrives with
+# docker.io, so docker_up looks again after installing it, unless DOCKER was given.
+docker_client() { command -v /usr/bin/docker || command -v docker || echo docker; }
+DOCKER_GIVEN="${DOCKER:-}"
+DOCKER="${DOCKER:-$(docker_client)}"
 
 docker_usable() { "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
@@ -37,6 +41,7 @@ install_runc_wrapper() {
 docker_up() {
   if docker_usable; then return 0; fi
   apt_install docker.io jq
+  [ -n "$DOCKER_GIVEN" ] || DOCKER="$(docker_client)"
   mkdir -p "$DOCKER_HOME"
   local args=(--host "unix:///var/run/docker.sock" --pidfile "$DOCKER_PIDFILE")
   if runc_wrapper_needed; then

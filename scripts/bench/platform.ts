@@ -1,0 +1,121 @@
+/**
+ * npm run bench:platform — what a user gets from `npm start` and `orderflow load`: `orderflow up`
+ * (every role under the supervisor, the local operator, default settings and logging) on a database
+ * of its own, then `orderflow load --concurrency 64`'s own code in this process at a rate (BENCH_RATE, default 400/s) for
+ * BENCH_ORDERS orders (default 6,000). Prints orders accepted and completed per second, accept and
+ * end-to-end latency, the machine's CPU per completed order against the idle platform's in the same
+ * run, and CPU per order by process role (from /proc).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_CUSTOMER, DEMO_PASSWORD } from '../../cli/demo-data';
+import { runLoad } from '../../cli/load';
+import { cpuBetween, cpuSnapshot, formatPerUnit } from './cpu';
+import { benchDatabase, buildDist, ensureStack, freePort, ROOT } from './support';
+
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 6000);
+const RATE = Number(process.env.BENCH_RATE ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const MAIN = join(ROOT, 'dist/cli/main.js');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  ensureStack();
+  buildDist();
+  const url = await benchDatabase('orderflow_bench_platform', true);
+  const [port, supervisorPort, operatorPort] = [await freePort(), await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    DATABASE_URL: url,
+    PORT: String(port),
+    SUPERVISOR_PORT: String(supervisorPort),
+    OPERATOR_PORT: String(operatorPort),
+  };
+  // What the terminal shows is read and counted, as a terminal would take it.
+  const up = spawn(process.execPath, [MAIN, 'up', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let lines = 0;
+  const read = (chunk: Buffer) => {
+    const text = chunk.toString();
+    lines += text.split('\n').length - 1;
+    output = (output + text).slice(-20_000);
+  };
+  up.stdout.on('data', read);
+  up.stderr.on('data', read);
+  const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!output.includes('Orderflow is running')) {
+      if (up.exitCode !== null || Date.now() > deadline)
+        throw new Error(`orderflow up did not start:\n${output}`);
+      await sleep(200);
+    }
+    await sleep(3000);
+    const seed = spawnSync(process.execPath, [MAIN, 'seed', '--restock', String(ORDERS)], {
+      env,
+      encoding: 'utf8',
+    });
+    if (seed.status !== 0) throw new Error(`seed --restock failed: ${seed.stderr}`);
+    console.log(
+      `bench:platform  orderflow up + orderflow load: ${ORDERS} orders at ${RATE}/s offered, concurrency ${CONCURRENCY}, ${cpus().length} CPUs`,
+    );
+    const idleBefore = cpuSnapshot();
+    await sleep(3000);
+    const idle = cpuBetween(idleBefore, cpuSnapshot());
+    const idleMsPerS = (idle.machineMs * 1000) / idle.wallMs;
+
+    const linesBefore = lines;
+    const before = cpuSnapshot();
+    // orderflow load's own code, run in this process: its CPU is the "benchmark" role.
+    const summary = await runLoad(
+      {
+        url: `http://127.0.0.1:${port}`,
+        email: DEMO_CUSTOMER,
+        password: DEMO_PASSWORD,
+        orders: ORDERS,
+        rate: RATE,
+        concurrency: CONCURRENCY,
+        token: 'tok_visa',
+        timeoutSeconds: 120,
+      },
+      () => undefined,
+    );
+    const cpu = cpuBetween(before, cpuSnapshot());
+    const completed = summary.finished.COMPLETED ?? 0;
+    console.log(
+      `  accepted              ${summary.accepted} of ${ORDERS}, ${summary.acceptedPerSecond}/s; refused ${summary.refused}`,
+    );
+    console.log(
+      `  completed             ${completed}, ${summary.completedPerSecond}/s; unfinished ${summary.unfinished}; ${JSON.stringify(summary.finished)}`,
+    );
+    console.log(
+      `  accept latency        p50 ${summary.acceptLatencyMs.p50} ms, p95 ${summary.acceptLatencyMs.p95} ms, p99 ${summary.acceptLatencyMs.p99} ms`,
+    );
+    console.log(
+      `  created -> terminal   p50 ${summary.endToEndMs.p50} ms, p95 ${summary.endToEndMs.p95} ms, p99 ${summary.endToEndMs.p99} ms`,
+    );
+    console.log(
+      `  machine CPU           ${(cpu.machineMs / completed).toFixed(2)} ms per completed order over ${(cpu.wallMs / 1000).toFixed(1)} s ` +
+        `(reference: the idle platform used ${idleMsPerS.toFixed(0)} ms/s just before, ${((idleMsPerS * cpu.wallMs) / 1000 / completed).toFixed(2)} ms per order of this)`,
+    );
+    console.log(
+      `  CPU by process role   ${formatPerUnit(cpu.roles, completed)} (ms per completed order; benchmark is the load generator)`,
+    );
+    console.log(`  terminal output       ${lines - linesBefore} lines from orderflow up during the load`);
+  } finally {
+    const stopping = Date.now();
+    up.kill('SIGINT');
+    const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
+    if (code === 'timeout') up.kill('SIGKILL');
+    console.log(
+      `  Ctrl-C after the load  orderflow up exited ${String(code)} in ${((Date.now() - stopping) / 1000).toFixed(1)} s`,
+    );
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
