@@ -3,6 +3,7 @@ import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
 import type { EventProducer } from '../../lib/adapters/kafka/types';
 import { DEAD_LETTER_REASON_HEADER, RabbitClient, type Delivery } from '../../lib/adapters/rabbitmq/client';
 import { DEAD_LETTER_QUEUE, ORDER_EVENTS_TOPIC, orderflowRabbit, TASK_EXCHANGE } from '../../lib/messaging';
+import { insertOrder } from '../../lib/store/orders';
 import { eventually, memoryLogger, testConfig, uniqueName } from '../support/services';
 import { placeOrder, startPipeline, waitForTerminal, type Pipeline } from './harness';
 
@@ -67,6 +68,49 @@ describe('retries exhausted', () => {
       what: 'the pay task in orderflow.dead',
     });
     expect(reasonOf(dead.find((d) => d.messageId === `${id}:pay`)!)).toBe(order.failure_reason);
+  });
+});
+
+describe('a batch with one order that cannot be handled', () => {
+  it('fails that order alone with its reason, and the rest of its batch completes', async () => {
+    const { merchantId, productIds } = await pipeline.api.merchantWithProducts([
+      { priceCents: 250, stock: 100 },
+    ]);
+    const customer = await pipeline.api.account('customer');
+    const ids = Array.from({ length: 12 }, () => randomUUID());
+    const bad = ids[5]!;
+    // Committed together, so their tasks travel together and share a stage batch. The bad order
+    // already has a VALIDATED history row, so its validate transition cannot be written.
+    await pipeline.api.db.transaction(async (tx) => {
+      for (const id of ids) {
+        await insertOrder(tx, {
+          id,
+          customerId: customer.id,
+          merchantId,
+          items: [{ productId: productIds[0]!, quantity: 1, unitPriceCents: 250 }],
+          totalCents: 250,
+          deliveryAddress: { street: 'Rua A', city: 'Recife', postalCode: '50000-000', country: 'BR' },
+          payment: { method: 'card', token: 'tok_visa' },
+        });
+      }
+      await tx.query(
+        `INSERT INTO order_history (order_id, from_status, to_status) VALUES ($1, 'PENDING', 'VALIDATED')`,
+        [bad],
+      );
+    });
+    const statuses = await waitForTerminal(pipeline.api, ids);
+    expect(ids.filter((id) => statuses.get(id) === 'COMPLETED')).toEqual(ids.filter((id) => id !== bad));
+    expect(statuses.get(bad)).toBe('FAILED');
+    const [order] = await pipeline.api.db.query('SELECT failure_reason FROM orders WHERE id = $1', [bad]);
+    expect(order.failure_reason).toMatch(/^failed: duplicate key value violates unique constraint/);
+    await eventually(() => dead.find((d) => d.messageId === `${bad}:validate`), {
+      what: "the bad order's validate task in orderflow.dead",
+    });
+    expect(reasonOf(dead.find((d) => d.messageId === `${bad}:validate`)!)).toBe(order.failure_reason);
+    const [product] = await pipeline.api.db.query('SELECT stock FROM products WHERE id = $1', [
+      productIds[0],
+    ]);
+    expect(product.stock).toBe(100 - 11);
   });
 });
 
