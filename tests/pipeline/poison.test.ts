@@ -111,6 +111,9 @@ describe('a batch with one order that cannot be handled', () => {
       productIds[0],
     ]);
     expect(product.stock).toBe(100 - 11);
+    // The tasks did share a batch: the worker fell back to one at a time for it.
+    const workerLog = pipeline.processes.find((p) => p.role === 'worker')!.output.join('');
+    expect(workerLog).toContain('batch failed, running its tasks one at a time');
   });
 });
 
