@@ -2,11 +2,14 @@
  * Orderflow on a real kind cluster, in the order a user meets it: skaffold builds the image, loads
  * it into kind and helm-installs the chart; the README's requests answer on the node port; the
  * operator scales a worker stage from a real backlog and back; pods of every kind are deleted under
- * a stream of orders and nothing is lost; skaffold delete removes it all. scripts/test.sh creates the
+ * a stream of orders and nothing is lost; the release's Prometheus scrapes every pod and answers the
+ * dashboard's queries; skaffold delete removes it all. scripts/test.sh creates the
  * cluster (`npm run cluster:up`) before this file and deletes it after. One file, run in order: each
  * step needs the release the first one installed.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
 import { isTerminal } from '../../lib/domain/order-status';
@@ -23,10 +26,17 @@ import {
   run,
   type ClusterTools,
 } from '../support/cluster';
+import { dashboardQueries, evaluateDashboard, waitForTargets, type QueryResult } from '../support/prometheus';
 import { eventually } from '../support/services';
 import { assertInvariants } from '../pipeline/harness';
 
 jest.setTimeout(20 * 60_000);
+
+const DASHBOARD = JSON.parse(
+  readFileSync(join(__dirname, '../../charts/orderflow/dashboards/orderflow.json'), 'utf8'),
+);
+/** The components whose pods serve /metrics to the release's Prometheus. */
+const SCRAPED = ['api', 'relay', 'dispatcher', 'worker-', 'operator'];
 
 const http = () => request(API_URL);
 const report: Record<string, unknown> = {};
@@ -268,6 +278,53 @@ describe('Orderflow on kind', () => {
     } finally {
       await close();
     }
+  });
+  it('a Prometheus in the release scrapes every Orderflow pod and answers every query of the shipped dashboard', async () => {
+    const forward = await portForward(tools, 'service/orderflow-prometheus', 9090);
+    try {
+      const url = `http://127.0.0.1:${forward.port}`;
+      // One target per pod of the API, the relay, the dispatcher, the four stages and the operators:
+      // every one up (addresses of pods the chaos deleted leave with the next DNS refresh).
+      const scraped = (await pods(tools)).filter((p) => SCRAPED.some((c) => p.component.startsWith(c)));
+      const targets = await waitForTargets(url, { count: scraped.length, timeoutMs: 180_000 });
+      const { customer, merchantId, productIds } = await shopper(4, 10_000);
+      const stream = placeMany(customer.token, merchantId, productIds, 120, 4);
+      // Rates need two scrapes in their window and quantiles fresh observations: evaluate while
+      // orders flow, until each query has answered with data.
+      const key = (r: QueryResult) => `${r.panelId}/${r.refId}`;
+      const answered = new Set<string>();
+      let last: QueryResult[] = [];
+      const deadline = Date.now() + 120_000;
+      while (answered.size < dashboardQueries(DASHBOARD).length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 2000));
+        last = await evaluateDashboard(url, DASHBOARD, { scrapeIntervalSeconds: 5 });
+        for (const r of last) if (r.hasData) answered.add(key(r));
+      }
+      await stream;
+      report.prometheus = {
+        targets: targets.length,
+        jobs: [...new Set(targets.map((t) => t.labels.job))].sort(),
+        queries: last.length,
+        answered: answered.size,
+      };
+      const withoutData = last
+        .filter((r) => !answered.has(key(r)))
+        .map(({ panel, refId, sent, series, error }) => ({ panel, refId, sent, series, error }));
+      expect(withoutData).toEqual([]);
+      expect(last.length).toBeGreaterThanOrEqual(20);
+    } finally {
+      forward.stop();
+    }
+  });
+  it('skaffold delete removes the release', async () => {
+    await run(tools, tools.skaffold, ['delete', '--kube-context', CONTEXT], { timeoutMs: 5 * 60_000 });
+    await eventually(async () => ((await pods(tools)).length === 0 ? true : undefined), {
+      timeoutMs: 3 * 60_000,
+      intervalMs: 1000,
+      what: 'every pod of the release gone',
+    });
+    const releases = await run(tools, tools.helm, ['--kube-context', CONTEXT, 'list', '-A', '-q']);
+    expect(releases.trim()).toBe('');
   });
 });
 
