@@ -6,6 +6,7 @@ import type { EventProducer } from '../lib/adapters/kafka/types';
 import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
 import { CLOUDEVENTS_CONTENT_TYPE, EVENT_TYPE_HEADER } from '../lib/domain/events';
 import { ORDER_EVENTS_TOPIC } from '../lib/messaging';
+import { backoffDelay, sleep } from '../lib/backoff';
 import { many, one } from '../lib/store/db';
 import type { Logger } from '../lib/telemetry/logger';
 import type { ProcessContext, RunningRole } from '../lib/process';
@@ -120,13 +121,20 @@ export async function startRelay({ config, logger, registry }: ProcessContext): 
     },
   });
 
+  // A notification that arrives while a batch is being published must not be lost: it is
+  // remembered, and the next wait is skipped.
+  let woken = false;
   let wakeUp: () => void = () => undefined;
-  const wake = () => wakeUp();
+  const wake = () => {
+    woken = true;
+    wakeUp();
+  };
   const stopListening = listenForOutbox(config.database.url, logger, wake);
   let running = true;
   const loop = (async () => {
     let failures = 0;
     while (running) {
+      woken = false;
       try {
         const rows = await relayBatch(db, producer, config.pipeline.relayBatchSize);
         failures = 0;
@@ -137,7 +145,12 @@ export async function startRelay({ config, logger, registry }: ProcessContext): 
         failures += 1;
         logger.warn({ err, failures }, 'relay batch failed, retrying');
       }
-      const waitMs = failures > 0 ? Math.min(10_000, 200 * 2 ** failures) : config.pipeline.relayPollMs;
+      if (woken && failures === 0) {
+        // More commits are usually on their way: let them join the next batch.
+        if (config.pipeline.batchLingerMs > 0) await sleep(config.pipeline.batchLingerMs);
+        continue;
+      }
+      const waitMs = failures > 0 ? backoffDelay(failures, 200, 10_000) : config.pipeline.relayPollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         wakeUp = () => {
@@ -145,6 +158,7 @@ export async function startRelay({ config, logger, registry }: ProcessContext): 
           resolve();
         };
       });
+      wakeUp = () => undefined;
     }
   })();
 

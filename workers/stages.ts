@@ -35,24 +35,42 @@ export const WORKER_SOURCE = '/orderflow/worker';
 
 const ids = (orders: readonly LockedOrder[]) => orders.map((o) => o.id);
 
-/** Each order's lines with the catalog's view of its products, in one query for the batch. */
+/**
+ * Each order's lines with the catalog's view of its products, in one query for the batch; with `lock`,
+ * every product of the batch is locked at once, in id order, so two batches never deadlock. Rows are
+ * found by primary key (= ANY): a join with a list of ids would be planned as a scan of the table.
+ */
 async function orderLines(tx: Queryable, orders: readonly LockedOrder[], lock: boolean) {
-  const rows = await many<{ orderId: string; productId: string; quantity: number; stock: number | null }>(
+  const rows = await many<{
+    orderId: string;
+    productId: string;
+    quantity: number;
+    stock: number | null;
+    merchantId: string | null;
+    active: boolean | null;
+  }>(
     tx,
     lock
-      ? // Every product of the batch is locked at once, in id order, so two batches never deadlock.
-        `WITH wanted AS (SELECT order_id, product_id, quantity FROM order_items WHERE order_id = ANY($1::uuid[])),
-         locked AS (SELECT id, stock FROM products WHERE id IN (SELECT product_id FROM wanted) ORDER BY id FOR UPDATE)
-         SELECT w.order_id AS "orderId", w.product_id AS "productId", w.quantity, l.stock
+      ? `WITH wanted AS (SELECT order_id, product_id, quantity FROM order_items WHERE order_id = ANY($1::uuid[])),
+         locked AS (
+           SELECT id, stock, merchant_id, active FROM products
+            WHERE id = ANY(ARRAY(SELECT product_id FROM wanted)) ORDER BY id FOR UPDATE)
+         SELECT w.order_id AS "orderId", w.product_id AS "productId", w.quantity, l.stock,
+                l.merchant_id AS "merchantId", l.active
            FROM wanted w JOIN locked l ON l.id = w.product_id`
-      : // stock is null where the product is not the merchant's, or no longer active
-        `SELECT i.order_id AS "orderId", i.product_id AS "productId", i.quantity, p.stock
-           FROM order_items i JOIN unnest($1::uuid[], $2::uuid[]) AS o(id, merchant_id) ON o.id = i.order_id
-           LEFT JOIN products p ON p.id = i.product_id AND p.merchant_id = o.merchant_id AND p.active`,
-    lock ? [ids(orders)] : [ids(orders), orders.map((o) => o.merchantId)],
+      : `SELECT i.order_id AS "orderId", i.product_id AS "productId", i.quantity, p.stock,
+                p.merchant_id AS "merchantId", p.active
+           FROM order_items i LEFT JOIN products p ON p.id = i.product_id
+          WHERE i.order_id = ANY($1::uuid[])`,
+    [ids(orders)],
   );
+  const merchantOf = new Map(orders.map((o) => [o.id, o.merchantId]));
   const lines = new Map<string, (OrderLine & { orderId: string })[]>(orders.map((o) => [o.id, []]));
-  for (const row of rows) lines.get(row.orderId)!.push(row);
+  for (const { merchantId, active, ...row } of rows) {
+    // A product the order's merchant does not offer (any more) has no stock for it.
+    const offered = merchantId === merchantOf.get(row.orderId) && active === true;
+    lines.get(row.orderId)!.push({ ...row, stock: offered ? row.stock : null });
+  }
   return lines;
 }
 
@@ -81,16 +99,22 @@ const reserve: StageHandler = async ({ tx, orders }) => {
   );
   const taken = orders.flatMap((o) => (allocation.get(o.id)!.ok ? lines.get(o.id)! : []));
   if (taken.length > 0) {
+    const perProduct = new Map<string, number>();
+    for (const l of taken) perProduct.set(l.productId, (perProduct.get(l.productId) ?? 0) + l.quantity);
     await tx.query(
       `WITH taken AS (
          INSERT INTO stock_movements (order_id, product_id, kind, quantity)
          SELECT order_id, product_id, 'RESERVE', quantity
-           FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS t(order_id, product_id, quantity)
-         RETURNING product_id, quantity),
-       per_product AS (SELECT product_id, sum(quantity)::int AS quantity FROM taken GROUP BY product_id)
+           FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS t(order_id, product_id, quantity))
        UPDATE products p SET stock = p.stock - t.quantity, updated_at = now()
-         FROM per_product t WHERE p.id = t.product_id`,
-      [taken.map((l) => l.orderId), taken.map((l) => l.productId), taken.map((l) => l.quantity)],
+         FROM unnest($4::uuid[], $5::int[]) AS t(id, quantity) WHERE p.id = ANY($4::uuid[]) AND p.id = t.id`,
+      [
+        taken.map((l) => l.orderId),
+        taken.map((l) => l.productId),
+        taken.map((l) => l.quantity),
+        [...perProduct.keys()],
+        [...perProduct.values()],
+      ],
     );
   }
   return new Map(

@@ -173,11 +173,11 @@ export function workerRole(stages: Stage[]) {
       stageLatencyMs: config.pipeline.stageLatencyMs,
       slots: new Semaphore(config.database.poolSize),
     };
-    const { workerPrefetch: prefetch, workerBatchSize: maxBatch } = config.pipeline;
+    const { workerPrefetch: prefetch, workerBatchSize: maxBatch, batchLingerMs: lingerMs } = config.pipeline;
     for (const stage of stages) {
-      await rabbit.consumeBatches(stageQueue(stage), handler(deps, stage), { prefetch, maxBatch });
+      await rabbit.consumeBatches(stageQueue(stage), handler(deps, stage), { prefetch, maxBatch, lingerMs });
     }
-    logger.info({ stages, prefetch, maxBatch }, 'consuming');
+    logger.info({ stages, prefetch, maxBatch, lingerMs }, 'consuming');
     return {
       readiness: {
         database: () => pingDatabase(db),

@@ -4,6 +4,8 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../lib/telemetry/logger';
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
+/** A successful request slower than this is logged at info, like a refusal. */
+const SLOW_SECONDS = 1;
 
 /**
  * Request id, access log and HTTP metrics by route template (never the raw path, which would explode
@@ -37,7 +39,12 @@ export function observe(logger: Logger, registry: Registry): Middleware {
       const labels = { method: ctx.method, route, status: String(ctx.status) };
       requests.inc(labels);
       duration.observe(labels, seconds);
-      logger.info(
+      // Every request is counted and timed in the metrics; the log keeps what a person looks for
+      // (refusals, failures, slow answers) and leaves routine successes to debug, since on a busy API
+      // one line per request costs more CPU than the request's own logic.
+      const level =
+        ctx.status >= 500 ? 'error' : ctx.status >= 400 || seconds >= SLOW_SECONDS ? 'info' : 'debug';
+      logger[level](
         {
           reqId: requestId,
           method: ctx.method,

@@ -56,7 +56,9 @@ export async function applyTransitions(
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(order_id uuid, from_statuses text[], to_status text,
          terminal boolean, reason text, failure_reason text, envelope jsonb)),
      old AS (
-       SELECT o.id, o.status FROM orders o JOIN t ON o.id = t.order_id AND o.status = ANY(t.from_statuses)
+       -- by primary key (= ANY): a join with the record set would be planned as a scan of every order
+       SELECT o.id, o.status FROM orders o JOIN t ON t.order_id = o.id
+        WHERE o.id = ANY($2::uuid[]) AND o.status = ANY(t.from_statuses)
         ORDER BY o.id FOR UPDATE OF o),
      upd AS (
        UPDATE orders o SET status = t.to_status, updated_at = now(),
@@ -75,7 +77,7 @@ export async function applyTransitions(
        FROM upd ORDER BY id)
      SELECT id AS "orderId", from_status AS "fromStatus", customer_id AS "customerId",
             merchant_id AS "merchantId" FROM upd`,
-    [JSON.stringify(input)],
+    [JSON.stringify(input), transitions.map((t) => t.orderId)],
   );
   const target = new Map(transitions.map((t) => [t.orderId, t.to]));
   await releaseStock(
@@ -106,9 +108,10 @@ export async function releaseStock(tx: Queryable, orderIds: readonly string[]): 
        RETURNING product_id, quantity),
      per_product AS (SELECT product_id, sum(quantity)::int AS quantity FROM released GROUP BY product_id),
      locked AS (
-       SELECT p.id FROM products p JOIN per_product r ON r.product_id = p.id ORDER BY p.id FOR UPDATE OF p)
+       SELECT id FROM products WHERE id = ANY(ARRAY(SELECT product_id FROM per_product)) ORDER BY id FOR UPDATE)
      UPDATE products p SET stock = p.stock + r.quantity, updated_at = now()
-       FROM per_product r, locked l WHERE p.id = r.product_id AND l.id = p.id`,
+       FROM per_product r
+      WHERE p.id = ANY(ARRAY(SELECT id FROM locked)) AND p.id = r.product_id`,
     [orderIds],
   );
 }

@@ -58,6 +58,11 @@ const readYamlDocs = (path: string): K8sObject[] =>
     .filter((o) => o);
 
 const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+/** The Deployments that run Orderflow's own image (not the development Prometheus beside them). */
+const orderflowDeployments = (objects: K8sObject[]) =>
+  ofKind(objects, 'Deployment').filter(
+    (o) => o.metadata.labels?.['app.kubernetes.io/component'] !== 'prometheus',
+  );
 const named = (objects: K8sObject[], kind: string, name: string) =>
   objects.find((o) => o.kind === kind && o.metadata.name === name);
 const podTemplates = (objects: K8sObject[]) =>
@@ -124,7 +129,7 @@ describe.each(CI_FILES)('helm template with ci/%s', (file) => {
   let deployments: K8sObject[] = [];
   beforeAll(() => {
     objects = renderCi(file);
-    deployments = ofKind(objects, 'Deployment');
+    deployments = orderflowDeployments(objects);
   });
 
   it('names one worker Deployment per stage exactly as k8s/examples targets them, each on its own stage', () => {
@@ -459,11 +464,14 @@ describe('scenarios', () => {
     const service = named(objects, 'Service', 'orderflow-api');
     expect(service.spec.type).toBe('NodePort');
     expect(service.spec.ports[0].nodePort).toBe(30080);
-    for (const d of ofKind(objects, 'Deployment')) {
+    for (const d of orderflowDeployments(objects)) {
       const [container] = d.spec.template.spec.containers;
       expect(container.image).toBe('orderflow:dev');
       expect(container.imagePullPolicy).toBe('IfNotPresent');
     }
+    // The development Prometheus runs beside them, also never pulled once present.
+    const prometheus = named(objects, 'Deployment', 'orderflow-prometheus').spec.template.spec.containers[0];
+    expect(prometheus.imagePullPolicy).toBe('IfNotPresent');
     const kind = readYaml('kind-config.yaml');
     expect(kind.nodes).toHaveLength(1);
     expect(kind.nodes[0].extraPortMappings).toEqual([
@@ -501,7 +509,7 @@ describe('the in-chart KRaft Kafka (kafka.kraft)', () => {
     const service = named(objects, 'Service', 'orderflow-kafka');
     expect(service.spec.ports).toEqual([{ name: 'kafka', port: 9092, targetPort: 'kafka' }]);
     expect(service.spec.selector).toEqual(broker().spec.template.metadata.labels);
-    for (const d of ofKind(objects, 'Deployment')) {
+    for (const d of orderflowDeployments(objects)) {
       expect(envOf(d.spec.template.spec.containers[0]).KAFKA_BROKERS).toBe('orderflow-kafka:9092');
     }
   });

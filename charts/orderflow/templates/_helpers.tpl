@@ -238,6 +238,7 @@ by default, which no probe or Service could reach.
   "dispatcherConcurrency" "DISPATCHER_CONCURRENCY"
   "workerPrefetch" "WORKER_PREFETCH"
   "workerBatchSize" "WORKER_BATCH_SIZE"
+  "batchLingerMs" "BATCH_LINGER_MS"
   "workerMaxAttempts" "WORKER_MAX_ATTEMPTS"
   "paymentLatencyMs" "PAYMENT_LATENCY_MS"
   "paymentDeclineRate" "PAYMENT_DECLINE_RATE"

@@ -157,8 +157,8 @@ async function retriable<T>(call: () => Promise<T>, attempts = 6): Promise<T> {
   }
 }
 
-/** Offsets are committed after each batch, and every this many records inside a long batch. */
-const COMMIT_EVERY = 500;
+/** Handled offsets are committed at most this often (and on revocation and stop). */
+const COMMIT_INTERVAL_MS = 1000;
 
 class KafkajsConsumer implements EventConsumer {
   private readonly consumer: Consumer;
@@ -219,20 +219,22 @@ class KafkajsConsumer implements EventConsumer {
       fromBeginning: this.options.fromBeginning ?? true,
     });
     await this.consumer.run({
-      autoCommit: false,
+      // Handled offsets are committed at most once a second (and when partitions are revoked or the
+      // consumer stops), not after every batch: under a steady stream that was hundreds of commits a
+      // second. Only resolved offsets (records handled) are committed, so a crash replays at most
+      // a second's worth of handled records, which the consumers downstream take idempotently.
+      autoCommit: true,
+      autoCommitInterval: COMMIT_INTERVAL_MS,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        let handled: string | undefined;
-        let sinceCommit = 0;
-        const commit = async () => {
-          if (handled === undefined) return;
-          // The committed offset is the next record to read.
-          const offset = (BigInt(handled) + 1n).toString();
-          handled = undefined;
-          sinceCommit = 0;
-          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
-        };
+      eachBatch: async ({
+        batch,
+        heartbeat,
+        isRunning,
+        isStale,
+        resolveOffset,
+        commitOffsetsIfNecessary,
+      }) => {
         const records = batch.messages.map((message): IncomingRecord => ({
           topic: batch.topic,
           partition: batch.partition,
@@ -242,26 +244,20 @@ class KafkajsConsumer implements EventConsumer {
           headers: headersOf(message.headers),
           timestamp: Number(message.timestamp),
         }));
-        try {
-          for (let i = 0; i < records.length; i += this.maxBatch) {
-            if (!isRunning() || isStale()) break;
-            const chunk = records.slice(i, i + this.maxBatch);
-            // A slow handler (say, waiting for RabbitMQ to come back) must not cost us the group membership.
-            const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
-            try {
-              await this.handleBatch(chunk);
-            } finally {
-              clearInterval(beat);
-            }
-            handled = chunk[chunk.length - 1]!.offset;
-            resolveOffset(handled);
-            sinceCommit += chunk.length;
-            if (sinceCommit >= COMMIT_EVERY) await commit();
-            await heartbeat();
+        for (let i = 0; i < records.length; i += this.maxBatch) {
+          if (!isRunning() || isStale()) break;
+          const chunk = records.slice(i, i + this.maxBatch);
+          // A slow handler (say, waiting for RabbitMQ to come back) must not cost us the group membership.
+          const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+          try {
+            await this.handleBatch(chunk);
+          } finally {
+            clearInterval(beat);
           }
-        } finally {
-          // Records handled before a failure are committed; the failed chunk is read again.
-          await commit();
+          // A failed chunk is not resolved: the records from it on are read again.
+          resolveOffset(chunk[chunk.length - 1]!.offset);
+          await commitOffsetsIfNecessary();
+          await heartbeat();
         }
       },
     });
