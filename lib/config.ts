@@ -99,7 +99,7 @@ const envSchema = z
      * How long a stage batch or the relay's next batch that is not full waits for more work to join
      * it: a few milliseconds of latency per hop buy much larger batches under moderate load.
      */
-    BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(20),
+    BATCH_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(50),
     /** Attempts per stage before an order is FAILED and its task dead-lettered. */
     WORKER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(5),
     /** Simulated payment gateway: latency per charge and share of declined cards. */

@@ -69,19 +69,22 @@ async function main() {
     const linesBefore = lines;
     const before = cpuSnapshot();
     // orderflow load's own code, run in this process: its CPU is the "benchmark" role.
-    const summary = await runLoad(
-      {
-        url: `http://127.0.0.1:${port}`,
-        email: DEMO_CUSTOMER,
-        password: DEMO_PASSWORD,
-        orders: ORDERS,
-        rate: RATE,
-        concurrency: CONCURRENCY,
-        token: 'tok_visa',
-        timeoutSeconds: 120,
-      },
-      () => undefined,
-    );
+    const load = (orders: number, timeoutSeconds: number) =>
+      runLoad(
+        {
+          url: `http://127.0.0.1:${port}`,
+          email: DEMO_CUSTOMER,
+          password: DEMO_PASSWORD,
+          orders,
+          rate: RATE,
+          concurrency: CONCURRENCY,
+          token: 'tok_visa',
+          timeoutSeconds,
+        },
+        () => undefined,
+      );
+    const summary = await load(ORDERS, 120);
+    const loadLines = lines - linesBefore;
     const cpu = cpuBetween(before, cpuSnapshot());
     const completed = summary.finished.COMPLETED ?? 0;
     console.log(
@@ -103,15 +106,23 @@ async function main() {
     console.log(
       `  CPU by process role   ${formatPerUnit(cpu.roles, completed)} (ms per completed order; benchmark is the load generator)`,
     );
-    console.log(`  terminal output       ${lines - linesBefore} lines from orderflow up during the load`);
-  } finally {
+    // Ctrl-C in the middle of a load: every process must finish its in-flight work and stop.
+    const interrupted = load(RATE * 10, 1).catch(() => undefined);
+    await sleep(3000);
     const stopping = Date.now();
     up.kill('SIGINT');
     const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
-    if (code === 'timeout') up.kill('SIGKILL');
     console.log(
-      `  Ctrl-C after the load  orderflow up exited ${String(code)} in ${((Date.now() - stopping) / 1000).toFixed(1)} s`,
+      `  Ctrl-C under load     orderflow up exited ${String(code)} in ${((Date.now() - stopping) / 1000).toFixed(1)} s`,
     );
+    await interrupted;
+    console.log(`  terminal output       ${loadLines} lines from orderflow up during the load`);
+  } finally {
+    if (up.exitCode === null && up.signalCode === null) {
+      up.kill('SIGINT');
+      if ((await Promise.race([exited, sleep(30_000).then(() => 'timeout')])) === 'timeout')
+        up.kill('SIGKILL');
+    }
   }
 }
 

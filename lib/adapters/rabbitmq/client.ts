@@ -55,6 +55,8 @@ interface Received {
   message: ConsumeMessage;
   channel: Channel;
   receivedAt: number;
+  /** Milliseconds since the delivery before it: short in a stream, long after a quiet spell. */
+  gapMs: number;
 }
 
 interface ConsumerRegistration {
@@ -68,6 +70,7 @@ interface ConsumerRegistration {
   /** Delivered, not yet handed to the handler. */
   pending: Received[];
   pumpScheduled: boolean;
+  lastReceivedAt: number;
   batchesRunning: number;
   inFlight: Set<Promise<void>>;
   cancelled: boolean;
@@ -278,8 +281,8 @@ export class RabbitClient {
   /**
    * Starts consuming now (or at the next connect) and after every reconnect, handing the handler what
    * arrived together, up to `maxBatch` deliveries at a time; prefetch / maxBatch batches run at once.
-   * A batch that is not full waits at most `lingerMs` for more: under light load a batch is a single
-   * delivery, a few milliseconds late; under load batches fill up and cost less per delivery.
+   * While deliveries stream in, a batch that is not full waits at most `lingerMs` for more, so batches
+   * fill up and cost less per delivery; a delivery after a quiet spell is handled at once.
    */
   async consumeBatches(
     queue: string,
@@ -294,6 +297,7 @@ export class RabbitClient {
       handler,
       pending: [],
       pumpScheduled: false,
+      lastReceivedAt: 0,
       batchesRunning: 0,
       inFlight: new Set(),
       cancelled: false,
@@ -316,7 +320,9 @@ export class RabbitClient {
         setTimeout(() => void this.resubscribe(consumer, channel), 1000);
         return;
       }
-      consumer.pending.push({ message, channel, receivedAt: Date.now() });
+      const now = Date.now();
+      consumer.pending.push({ message, channel, receivedAt: now, gapMs: now - consumer.lastReceivedAt });
+      consumer.lastReceivedAt = now;
       this.schedulePump(consumer);
     });
     consumer.consumerTag = reply.consumerTag;
@@ -336,8 +342,8 @@ export class RabbitClient {
 
   /**
    * Hands pending deliveries to the handler once the current I/O has been read, so that deliveries
-   * that arrived in the same read form one batch; a batch that is not full waits up to `lingerMs`
-   * from its first delivery for more to join it.
+   * that arrived in the same read form one batch; while deliveries stream in, a batch that is not
+   * full waits up to `lingerMs` from its first delivery for more to join it.
    */
   private schedulePump(consumer: ConsumerRegistration, delayMs = 0): void {
     if (consumer.pumpScheduled) return;
@@ -346,8 +352,12 @@ export class RabbitClient {
       consumer.pumpScheduled = false;
       const concurrency = Math.max(1, Math.floor(consumer.prefetch / consumer.maxBatch));
       while (consumer.pending.length > 0 && consumer.batchesRunning < concurrency) {
-        const waited = Date.now() - consumer.pending[0]!.receivedAt;
-        if (consumer.pending.length < consumer.maxBatch && waited < consumer.lingerMs) {
+        const first = consumer.pending[0]!;
+        const waited = Date.now() - first.receivedAt;
+        // Only a delivery that is part of a stream waits for company; one after a quiet spell goes
+        // at once, so an idle pipeline answers without the linger.
+        const streaming = first.gapMs < consumer.lingerMs;
+        if (consumer.pending.length < consumer.maxBatch && streaming && waited < consumer.lingerMs) {
           this.schedulePump(consumer, consumer.lingerMs - waited);
           return;
         }
