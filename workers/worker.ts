@@ -1,3 +1,4 @@
+import { sleep } from '../lib/backoff';
 import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
 import { RabbitClient, type Delivery, type Disposition } from '../lib/adapters/rabbitmq/client';
 import { parseTask, type Stage, type StageTask } from '../lib/domain/pipeline';
@@ -104,44 +105,34 @@ async function runIsolated(deps: WorkerDeps, stage: Stage, tasks: StageTask[]): 
   }
 }
 
+function malformed(deps: WorkerDeps, stage: Stage, delivery: Delivery, reason: string): Disposition {
+  deps.metrics.deadLettered.inc({ stage });
+  deps.logger.warn({ stage, messageId: delivery.messageId, reason }, 'malformed task dead-lettered');
+  return { action: 'dead-letter', reason: `malformed task: ${reason}` };
+}
+
+/** Runs a batch of one stage's tasks and settles each; the next tasks' confirms are awaited together. */
+async function runAndSettle(deps: WorkerDeps, stage: Stage, tasks: StageTask[]): Promise<Disposition[]> {
+  deps.metrics.batchSize.observe({ stage }, tasks.length);
+  const end = deps.metrics.duration.startTimer({ stage });
+  deps.metrics.inFlight.inc({ stage }, tasks.length);
+  try {
+    if (deps.stageLatencyMs > 0) await sleep(deps.stageLatencyMs);
+    const outcomes = await runIsolated(deps, stage, tasks);
+    return await Promise.all(tasks.map((task, i) => settle(deps, task, outcomes[i]!)));
+  } finally {
+    deps.metrics.inFlight.dec({ stage }, tasks.length);
+    end();
+  }
+}
+
 function handler(deps: WorkerDeps, stage: Stage) {
   return async (deliveries: Delivery[]): Promise<Disposition[]> => {
-    const dispositions: Promise<Disposition>[] = new Array(deliveries.length);
-    const tasks: StageTask[] = [];
-    const positions: number[] = [];
-    deliveries.forEach((delivery, i) => {
-      const parsed = parseTask(delivery.body, stage);
-      if (parsed.ok) {
-        tasks.push(parsed.task);
-        positions.push(i);
-        return;
-      }
-      deps.metrics.deadLettered.inc({ stage });
-      deps.logger.warn(
-        { stage, messageId: delivery.messageId, reason: parsed.reason },
-        'malformed task dead-lettered',
-      );
-      dispositions[i] = Promise.resolve({
-        action: 'dead-letter',
-        reason: `malformed task: ${parsed.reason}`,
-      });
-    });
-    if (tasks.length > 0) {
-      deps.metrics.batchSize.observe({ stage }, tasks.length);
-      const end = deps.metrics.duration.startTimer({ stage });
-      deps.metrics.inFlight.inc({ stage }, tasks.length);
-      try {
-        if (deps.stageLatencyMs > 0) await new Promise((r) => setTimeout(r, deps.stageLatencyMs));
-        const outcomes = await runIsolated(deps, stage, tasks);
-        // Next tasks are published together and their confirms awaited together.
-        tasks.forEach((task, j) => (dispositions[positions[j]!] = settle(deps, task, outcomes[j]!)));
-        await Promise.all(dispositions);
-      } finally {
-        deps.metrics.inFlight.dec({ stage }, tasks.length);
-        end();
-      }
-    }
-    return Promise.all(dispositions);
+    const parsed = deliveries.map((delivery) => parseTask(delivery.body, stage));
+    const tasks = parsed.flatMap((p) => (p.ok ? [p.task] : []));
+    const settled = tasks.length > 0 ? await runAndSettle(deps, stage, tasks) : [];
+    let next = 0;
+    return parsed.map((p, i) => (p.ok ? settled[next++]! : malformed(deps, stage, deliveries[i]!, p.reason)));
   };
 }
 

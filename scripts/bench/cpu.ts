@@ -3,6 +3,7 @@
  * by the whole machine and by each kind of process over a phase of a benchmark.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { sleep } from '../../lib/backoff';
 
 /** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) on every platform Node runs on. */
 const TICK_MS = 10;
@@ -17,7 +18,7 @@ export function machineBusyMs(): number {
 /** What a process is, for the report: an Orderflow role, one of the services, or anything else. */
 export function roleOf(comm: string, cmdline: string): string {
   const role = /dist\/cli\/main\.js\s+(\S+)/.exec(cmdline)?.[1];
-  if (role) return role === 'worker' ? 'worker' : role;
+  if (role) return role;
   if (comm === 'postgres') return 'postgresql';
   if (comm === 'beam.smp' || comm.startsWith('erl_child') || comm === 'epmd') return 'rabbitmq';
   if (comm === 'java' && cmdline.includes('kafka')) return 'kafka';
@@ -78,4 +79,12 @@ export function formatPerUnit(roles: Map<string, number>, units: number): string
     .sort((a, b) => b[1] - a[1])
     .map(([role, ms]) => `${role} ${(ms / units).toFixed(2)}`)
     .join(', ');
+}
+
+/** CPU milliseconds per second the machine spends over `seconds` now: a run's idle reference. */
+export async function idleMachineMsPerSecond(seconds: number): Promise<number> {
+  const before = cpuSnapshot();
+  await sleep(seconds * 1000);
+  const idle = cpuBetween(before, cpuSnapshot());
+  return (idle.machineMs * 1000) / idle.wallMs;
 }

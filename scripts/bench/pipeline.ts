@@ -22,7 +22,7 @@ import { STAGES } from '../../lib/domain/pipeline';
 import { DEAD_LETTER_QUEUE, stageQueue } from '../../lib/messaging';
 import { insertOrder } from '../../lib/store/orders';
 import type { Queryable } from '../../lib/store/db';
-import { cpuBetween, cpuSnapshot, formatPerUnit } from './cpu';
+import { cpuBetween, cpuSnapshot, formatPerUnit, idleMachineMsPerSecond } from './cpu';
 import { benchDatabase, buildDist, ensureStack, percentile, ROOT, startRole } from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 20_000);
@@ -160,14 +160,6 @@ async function waitUntilTerminal(db: Queryable, shop: Shop, started: number) {
   }
 }
 
-/** CPU milliseconds per second the machine spends with the pipeline idle: the run's reference. */
-async function idleReference(seconds: number) {
-  const before = cpuSnapshot();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const idle = cpuBetween(before, cpuSnapshot());
-  return (idle.machineMs * 1000) / idle.wallMs;
-}
-
 async function main() {
   ensureStack();
   buildDist();
@@ -204,7 +196,7 @@ async function main() {
     console.log(
       `bench:pipeline  ${ORDERS} orders over ${PRODUCTS} products, ${WORKERS} worker processes (all stages each), ${mode}, ${cpus().length} CPUs`,
     );
-    const idleMsPerS = await idleReference(3);
+    const idleMsPerS = await idleMachineMsPerSecond(3);
     // Rate mode measures from the first write (the writes are part of it); burst mode from the
     // commit of the backlog, so only the pipeline's work is counted.
     let before = cpuSnapshot();

@@ -11,15 +11,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CUSTOMER, DEMO_PASSWORD } from '../../cli/demo-data';
 import { runLoad } from '../../cli/load';
-import { cpuBetween, cpuSnapshot, formatPerUnit } from './cpu';
+import { sleep } from '../../lib/backoff';
+import { cpuBetween, cpuSnapshot, formatPerUnit, idleMachineMsPerSecond } from './cpu';
 import { benchDatabase, buildDist, ensureStack, freePort, ROOT } from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 6000);
 const RATE = Number(process.env.BENCH_RATE ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const MAIN = join(ROOT, 'dist/cli/main.js');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   ensureStack();
@@ -61,10 +60,7 @@ async function main() {
     console.log(
       `bench:platform  orderflow up + orderflow load: ${ORDERS} orders at ${RATE}/s offered, concurrency ${CONCURRENCY}, ${cpus().length} CPUs`,
     );
-    const idleBefore = cpuSnapshot();
-    await sleep(3000);
-    const idle = cpuBetween(idleBefore, cpuSnapshot());
-    const idleMsPerS = (idle.machineMs * 1000) / idle.wallMs;
+    const idleMsPerS = await idleMachineMsPerSecond(3);
 
     const linesBefore = lines;
     const before = cpuSnapshot();

@@ -157,7 +157,7 @@ async function retriable<T>(call: () => Promise<T>, attempts = 6): Promise<T> {
   }
 }
 
-/** Handled offsets are committed at most this often (and on revocation and stop). */
+/** Inside a long batch, handled offsets are committed at most this often. */
 const COMMIT_INTERVAL_MS = 1000;
 
 class KafkajsConsumer implements EventConsumer {
@@ -222,10 +222,9 @@ class KafkajsConsumer implements EventConsumer {
       fromBeginning: this.options.fromBeginning ?? true,
     });
     await this.consumer.run({
-      // Handled offsets are committed at most once a second (and when partitions are revoked or the
-      // consumer stops), not after every batch: under a steady stream that was hundreds of commits a
-      // second. Only resolved offsets (records handled) are committed, so a crash replays at most
-      // a second's worth of handled records, which the consumers downstream take idempotently.
+      // kafkajs commits the resolved offsets (records handled) after every batch, when a handler
+      // fails, and before a rebalance; inside a long batch at most once a COMMIT_INTERVAL_MS. A
+      // record is resolved only after its handler resolved: a crash before that delivers it again.
       autoCommit: true,
       autoCommitInterval: COMMIT_INTERVAL_MS,
       eachBatchAutoResolve: false,
