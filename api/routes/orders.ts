@@ -3,11 +3,7 @@ import type { Context } from 'koa';
 import { CANCELLABLE_STATUSES } from '../../lib/domain/order-status';
 import { priceOrder } from '../../lib/domain/pricing';
 import { productsForPricing } from '../../lib/store/catalog';
-import {
-  claimIdempotencyKey,
-  storeIdempotentResponse,
-  type StoredResponse,
-} from '../../lib/store/idempotency';
+import { storedResponse, type StoredResponse } from '../../lib/store/idempotency';
 import {
   EVENT_SOURCE_API,
   findOrderForViewer,
@@ -43,27 +39,25 @@ function send(ctx: Context, response: StoredResponse) {
 }
 
 export function orderRoutes(deps: ApiDeps) {
-  const accepted = (order: NewOrder, createdAt: Date): StoredResponse => {
-    const now = createdAt.toISOString();
-    return {
-      status: 202,
-      headers: { location: `/v1/orders/${order.id}` },
-      body: {
-        id: order.id,
-        status: 'PENDING',
-        customerId: order.customerId,
-        merchantId: order.merchantId,
-        totalCents: order.totalCents,
-        items: order.items,
-        deliveryAddress: order.deliveryAddress,
-        payment: { method: order.payment.method },
-        failureReason: null,
-        createdAt: now,
-        updatedAt: now,
-        finishedAt: null,
-      },
-    };
-  };
+  /** The 202 for a new order; `createdAt` and `updatedAt` are the order's own (set by the insert). */
+  const accepted = (order: NewOrder, createdAt = ''): StoredResponse => ({
+    status: 202,
+    headers: { location: `/v1/orders/${order.id}` },
+    body: {
+      id: order.id,
+      status: 'PENDING',
+      customerId: order.customerId,
+      merchantId: order.merchantId,
+      totalCents: order.totalCents,
+      items: order.items,
+      deliveryAddress: order.deliveryAddress,
+      payment: { method: order.payment.method },
+      failureReason: null,
+      createdAt,
+      updatedAt: createdAt,
+      finishedAt: null,
+    },
+  });
 
   /** The order if the caller is its customer or merchant (logged with its id); 404 for anyone else. */
   const visibleOrder = async (ctx: Context, orderId: string, viewerId: string) => {
@@ -126,42 +120,33 @@ export function orderRoutes(deps: ApiDeps) {
           payment: body.payment,
         };
         ctx.state.orderId = order.id;
-        if (!key) {
-          const { createdAt } = await insertOrder(deps.db, order);
+        const requestHash = key && createHash('sha256').update(canonicalJson(body)).digest('hex');
+        const insert = await insertOrder(
+          deps.db,
+          order,
+          key ? { userId: user.sub, key, requestHash, response: accepted(order) } : undefined,
+        );
+        if (insert.state === 'inserted') {
           deps.metrics.ordersCreated.inc({ outcome: 'accepted' });
-          return send(ctx, accepted(order, createdAt));
+          return send(ctx, accepted(order, insert.createdAt));
         }
-        const requestHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
-        const response = await deps.db.transaction(async (tx) => {
-          const claim = await claimIdempotencyKey(tx, user.sub, key, requestHash);
-          if (claim.state === 'in-flight') {
-            throw problems.conflict(
-              'idempotency-key-in-use',
-              'Request in progress',
-              'A request with this Idempotency-Key is still being processed',
-            );
-          }
-          if (claim.state === 'mismatch') {
-            throw problems.unprocessable(
-              'idempotency-key-reused',
-              'Idempotency-Key reused',
-              'This Idempotency-Key was used with a different request body',
-            );
-          }
-          if (claim.state === 'replay')
-            return {
-              ...claim.response,
-              headers: { ...claim.response.headers, 'idempotent-replayed': 'true' },
-            };
-          const { createdAt } = await insertOrder(tx, order);
-          const fresh = accepted(order, createdAt);
-          await storeIdempotentResponse(tx, user.sub, key, requestHash, fresh);
-          return fresh;
-        });
-        deps.metrics.ordersCreated.inc({
-          outcome: response.headers['idempotent-replayed'] ? 'replayed' : 'accepted',
-        });
-        send(ctx, response);
+        const stored = insert.state === 'key-used' && (await storedResponse(deps.db, user.sub, key));
+        if (!stored) {
+          throw problems.conflict(
+            'idempotency-key-in-use',
+            'Request in progress',
+            'A request with this Idempotency-Key is still being processed',
+          );
+        }
+        if (stored.requestHash !== requestHash) {
+          throw problems.unprocessable(
+            'idempotency-key-reused',
+            'Idempotency-Key reused',
+            'This Idempotency-Key was used with a different request body',
+          );
+        }
+        deps.metrics.ordersCreated.inc({ outcome: 'replayed' });
+        send(ctx, { ...stored, headers: { ...stored.headers, 'idempotent-replayed': 'true' } });
       },
     }),
     defineRoute({

@@ -6,67 +6,17 @@ export interface StoredResponse {
   headers: Record<string, string>;
 }
 
-export type KeyClaim =
-  | { state: 'claimed' }
-  /** Another request with the same key is still running. */
-  | { state: 'in-flight' }
-  | { state: 'mismatch' }
-  | { state: 'replay'; response: StoredResponse };
-
-/**
- * Claims an Idempotency-Key for the rest of the transaction. A transaction-scoped advisory lock tells a
- * concurrent duplicate (in flight) from a finished one (replay) without leaving a stuck row behind if
- * the process dies: the lock and any uncommitted row vanish with the transaction.
- */
-export async function claimIdempotencyKey(
-  tx: Queryable,
+/** What a used key stored: the request it was first used with, and the response to replay. */
+export async function storedResponse(
+  db: Queryable,
   userId: string,
   key: string,
-  requestHash: string,
-): Promise<KeyClaim> {
-  const lock = await one<{ locked: boolean }>(
-    tx,
-    `SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked`,
-    [userId, key],
-  );
-  if (!lock?.locked) return { state: 'in-flight' };
-  const existing = await one<{
-    requestHash: string;
-    status: number;
-    body: unknown;
-    headers: Record<string, string>;
-  }>(
-    tx,
+): Promise<(StoredResponse & { requestHash: string }) | undefined> {
+  return one(
+    db,
     `SELECT request_hash AS "requestHash", response_status AS status, response_body AS body, response_headers AS headers
        FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
     [userId, key],
-  );
-  if (!existing) return { state: 'claimed' };
-  if (existing.requestHash !== requestHash) return { state: 'mismatch' };
-  return {
-    state: 'replay',
-    response: { status: existing.status, body: existing.body, headers: existing.headers },
-  };
-}
-
-export async function storeIdempotentResponse(
-  tx: Queryable,
-  userId: string,
-  key: string,
-  requestHash: string,
-  response: StoredResponse,
-): Promise<void> {
-  await tx.query(
-    `INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, response_headers, completed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now())`,
-    [
-      userId,
-      key,
-      requestHash,
-      response.status,
-      JSON.stringify(response.body),
-      JSON.stringify(response.headers),
-    ],
   );
 }
 

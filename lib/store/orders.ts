@@ -48,11 +48,31 @@ export interface NewOrder {
 
 export const EVENT_SOURCE_API = '/orderflow/api';
 
+/** An Idempotency-Key claimed by the same statement that writes the order; see `insertOrder`. */
+export interface KeyClaim {
+  userId: string;
+  key: string;
+  requestHash: string;
+  /** The 202 to replay; its `createdAt` and `updatedAt` are filled in with the order's own time. */
+  response: { status: number; body: unknown; headers: Record<string, string> };
+}
+
+export type OrderInsert =
+  | { state: 'inserted'; createdAt: string }
+  /** Another request holds the key's lock: it is still in flight. */
+  | { state: 'key-in-flight' }
+  /** The key was used before; its stored response decides what to answer. */
+  | { state: 'key-used' };
+
 /**
  * The order, its items, its first history row and its `order.created` outbox event, in one statement:
- * one round trip, and atomic, since a statement commits or fails as a whole.
+ * one round trip, and atomic, since a statement commits or fails as a whole. With a key claim, the same
+ * statement takes the key's transaction-scoped advisory lock (a concurrent duplicate is told apart
+ * from a finished one, and nothing stays locked if the process dies) and stores the response to replay;
+ * the order is written only if the key was new. The time is PostgreSQL's, to the millisecond, so the
+ * stored response and the order row agree.
  */
-export async function insertOrder(db: Queryable, order: NewOrder): Promise<{ createdAt: Date }> {
+export async function insertOrder(db: Queryable, order: NewOrder, claim?: KeyClaim): Promise<OrderInsert> {
   const event = cloudEvent(EVENT_TYPES.orderCreated, EVENT_SOURCE_API, order.id, {
     orderId: order.id,
     customerId: order.customerId,
@@ -60,39 +80,63 @@ export async function insertOrder(db: Queryable, order: NewOrder): Promise<{ cre
     totalCents: order.totalCents,
     items: order.items,
   });
-  const row = await one<{ createdAt: Date }>(
+  const params: unknown[] = [
+    order.id,
+    order.customerId,
+    order.merchantId,
+    order.totalCents,
+    JSON.stringify(order.deliveryAddress),
+    order.payment.method,
+    order.payment.token ?? null,
+    order.items.map((i) => i.productId),
+    order.items.map((i) => i.quantity),
+    order.items.map((i) => i.unitPriceCents),
+    event.type,
+    JSON.stringify(event),
+  ];
+  const gate = claim
+    ? `lock AS (
+         SELECT pg_try_advisory_xact_lock(hashtextextended($13::text || ':' || $14::text, 0)) AS held
+       ), k AS (
+         INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, response_headers, completed_at)
+         SELECT $13::uuid, $14::text, $15::text, $16::int, $17::jsonb || jsonb_build_object('createdAt', t.iso, 'updatedAt', t.iso), $18::jsonb, now()
+           FROM t, lock WHERE lock.held
+         ON CONFLICT (user_id, key) DO NOTHING
+         RETURNING 1
+       ), go AS (SELECT EXISTS (SELECT 1 FROM k) AS open, (SELECT held FROM lock) AS held)`
+    : `go AS (SELECT true AS open, true AS held)`;
+  if (claim)
+    params.push(
+      claim.userId,
+      claim.key,
+      claim.requestHash,
+      claim.response.status,
+      JSON.stringify(claim.response.body),
+      JSON.stringify(claim.response.headers),
+    );
+  const row = await one<{ open: boolean; held: boolean; createdAt: string }>(
     db,
-    `WITH o AS (
+    `WITH t AS (
+       SELECT ts, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso
+         FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS ts) now
+     ), ${gate}, o AS (
        INSERT INTO orders (id, customer_id, merchant_id, status, total_cents, delivery_address, payment_method,
                            payment_token, created_at, updated_at)
-       VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, clock_timestamp(), clock_timestamp())
-       RETURNING id, created_at
+       SELECT $1, $2, $3, 'PENDING', $4, $5, $6, $7, t.ts, t.ts FROM t, go WHERE go.open
      ), i AS (
        INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents)
-       SELECT $1, t.product_id, t.quantity, t.unit_price FROM unnest($8::uuid[], $9::int[], $10::int[])
-         AS t(product_id, quantity, unit_price)
+       SELECT $1, x.product_id, x.quantity, x.unit_price FROM unnest($8::uuid[], $9::int[], $10::int[])
+         AS x(product_id, quantity, unit_price), go WHERE go.open
      ), h AS (
-       INSERT INTO order_history (order_id, from_status, to_status) VALUES ($1, NULL, 'PENDING')
+       INSERT INTO order_history (order_id, from_status, to_status) SELECT $1, NULL, 'PENDING' FROM go WHERE go.open
      ), e AS (
-       INSERT INTO outbox (aggregate_id, event_type, payload) VALUES ($1, $11, $12)
+       INSERT INTO outbox (aggregate_id, event_type, payload) SELECT $1, $11, $12 FROM go WHERE go.open
      )
-     SELECT created_at AS "createdAt" FROM o`,
-    [
-      order.id,
-      order.customerId,
-      order.merchantId,
-      order.totalCents,
-      JSON.stringify(order.deliveryAddress),
-      order.payment.method,
-      order.payment.token ?? null,
-      order.items.map((i) => i.productId),
-      order.items.map((i) => i.quantity),
-      order.items.map((i) => i.unitPriceCents),
-      event.type,
-      JSON.stringify(event),
-    ],
+     SELECT go.open, go.held, t.iso AS "createdAt" FROM t, go`,
+    params,
   );
-  return row!;
+  if (row!.open) return { state: 'inserted', createdAt: row!.createdAt };
+  return row!.held ? { state: 'key-used' } : { state: 'key-in-flight' };
 }
 
 const ORDER_VIEW = `o.id, o.customer_id AS "customerId", o.merchant_id AS "merchantId", o.status,
