@@ -1,5 +1,6 @@
 import type { Config } from '../lib/config';
 import { STAGES } from '../lib/domain/pipeline';
+import { scrapeHeld } from '../lib/telemetry/held';
 import type { RoleSpec } from './supervisor/supervisor';
 
 /**
@@ -36,13 +37,13 @@ export function localRoles(config: Config, options: LocalRoleOptions): RoleSpec[
     role('api', () => config.http.port, ['api']),
     role('relay', (index) => OPS_PORTS.relay + index - 1, ['relay']),
     role('dispatcher', block(OPS_PORTS.dispatcher), ['dispatcher']),
-    ...STAGES.map((stage, i) =>
-      role(`worker-${stage}`, block(OPS_PORTS.firstWorker + i * OPS_PORTS.block), [
-        'worker',
-        '--stages',
-        stage,
-      ]),
-    ),
+    ...STAGES.map((stage, i) => {
+      const port = block(OPS_PORTS.firstWorker + i * OPS_PORTS.block);
+      return {
+        ...role(`worker-${stage}`, port, ['worker', '--stages', stage]),
+        held: (index: number) => scrapeHeld(`http://${config.http.host}:${port(index)}/metrics`),
+      };
+    }),
     ...(options.operator
       ? [
           role('operator', () => config.operator.localPort, [

@@ -60,7 +60,7 @@ describe('WorkerAutoscaler CRD', () => {
     expect(Object.values(metadata).filter((p) => Object.hasOwn(p as object, 'default'))).toEqual([]);
     const status = version.schema.openAPIV3Schema.properties.status.properties;
     expect(Object.keys(status.triggers.items.properties).sort()).toEqual(
-      ['name', 'type', 'value', 'replicas', 'error'].sort(),
+      ['name', 'type', 'value', 'replicas', 'source', 'error'].sort(),
     );
   });
 });

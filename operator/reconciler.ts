@@ -8,7 +8,13 @@ export interface ScaleTarget {
   readonly name: string;
   /** The replicas the target is set to; undefined when it does not exist. */
   replicas(): Promise<number | undefined>;
+  /**
+   * Scales to `replicas`; going down, the target removes the instances that hold the least work
+   * first, where it can tell.
+   */
   scale(replicas: number): Promise<void>;
+  /** Tasks its instances hold right now (received, not yet settled), from their own metrics. */
+  held?(): Promise<number>;
 }
 
 /** One trigger of the spec with its metric source. */
@@ -111,6 +117,7 @@ export class Reconciler {
             type: t.type,
             value: reading.value,
             replicas: triggerReplicas({ ...reading, value: reading.value }),
+            ...(readings[i]!.origin ? { source: readings[i]!.origin } : {}),
           };
     });
     const outcome: Outcome = { kind: 'decided', decision, failingSources };
@@ -119,7 +126,9 @@ export class Reconciler {
     return { outcome, previous, status, scaled };
   }
 
-  private async read(trigger: Trigger): Promise<{ reading: TriggerReading; error?: string }> {
+  private async read(
+    trigger: Trigger,
+  ): Promise<{ reading: TriggerReading; error?: string; origin?: string }> {
     const reading: TriggerReading = {
       name: trigger.source.name,
       value: undefined,
@@ -129,7 +138,7 @@ export class Reconciler {
     try {
       const value = await trigger.source.measure();
       const cap = await trigger.source.cap?.();
-      return { reading: { ...reading, value, cap } };
+      return { reading: { ...reading, value, cap }, origin: trigger.source.origin?.() };
     } catch (err) {
       return { reading, error: message(err) };
     }

@@ -17,7 +17,8 @@ export interface ObservedAutoscaler {
 }
 
 export interface RunnerDeps {
-  triggers(spec: WorkerAutoscalerSpec): Trigger[];
+  /** The spec's triggers; the target is given so a depth trigger can count what its workers hold. */
+  triggers(spec: WorkerAutoscalerSpec, target: ScaleTarget): Trigger[];
   target(namespace: string, spec: WorkerAutoscalerSpec): ScaleTarget;
   /** Called after every reconcile: write /status and Events (Kubernetes), nothing (local). */
   report?(autoscaler: ObservedAutoscaler, result: ReconcileResult): Promise<void>;
@@ -61,8 +62,10 @@ export class AutoscalerRunner {
   upsert(observed: ObservedAutoscaler): void {
     const key = keyOf(observed);
     const existing = this.entries.get(key);
-    const edges = () =>
-      [this.deps.triggers(observed.spec), this.deps.target(observed.namespace, observed.spec)] as const;
+    const edges = () => {
+      const target = this.deps.target(observed.namespace, observed.spec);
+      return [this.deps.triggers(observed.spec, target), target] as const;
+    };
     if (!existing) {
       const [triggers, target] = edges();
       const reconciler = new Reconciler(observed.spec, triggers, target, observed.status);

@@ -23,6 +23,8 @@ export interface TriggerStatus {
   value?: number;
   /** Replicas this trigger alone asks for. */
   replicas?: number;
+  /** Where the value was read, for a source with more than one way (`amqp+workers`, `management`). */
+  source?: string;
   error?: string;
 }
 

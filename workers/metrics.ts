@@ -6,7 +6,12 @@ import type { Stage } from '../lib/domain/pipeline';
  * failure counters of the worker's stages start at zero, so a healthy pipeline reads "0 retries" in
  * Prometheus instead of no series at all (rate() over a missing series is no data, not zero).
  */
-export function stageMetrics(registry: Registry, stages: readonly Stage[]) {
+export function stageMetrics(
+  registry: Registry,
+  stages: readonly Stage[],
+  /** The stage's tasks this worker holds: received and not yet settled. */
+  held: (stage: Stage) => number,
+) {
   const metrics = {
     processed: new Counter({
       name: 'orderflow_stage_processed_total',
@@ -30,9 +35,12 @@ export function stageMetrics(registry: Registry, stages: readonly Stage[]) {
     }),
     inFlight: new Gauge({
       name: 'orderflow_stage_in_flight',
-      help: 'Stage tasks being handled right now',
+      help: "Stage tasks this worker holds: received and not yet settled, waiting for a batch or in one (its share of the queue's unacknowledged messages; the operator reads it)",
       labelNames: ['stage'],
       registers: [registry],
+      collect() {
+        for (const stage of stages) this.set({ stage }, held(stage));
+      },
     }),
     retries: new Counter({
       name: 'orderflow_stage_retries_total',

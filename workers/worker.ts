@@ -115,13 +115,11 @@ function malformed(deps: WorkerDeps, stage: Stage, delivery: Delivery, reason: s
 async function runAndSettle(deps: WorkerDeps, stage: Stage, tasks: StageTask[]): Promise<Disposition[]> {
   deps.metrics.batchSize.observe({ stage }, tasks.length);
   const end = deps.metrics.duration.startTimer({ stage });
-  deps.metrics.inFlight.inc({ stage }, tasks.length);
   try {
     if (deps.stageLatencyMs > 0) await sleep(deps.stageLatencyMs);
     const outcomes = await runIsolated(deps, stage, tasks);
     return await Promise.all(tasks.map((task, i) => settle(deps, task, outcomes[i]!)));
   } finally {
-    deps.metrics.inFlight.dec({ stage }, tasks.length);
     end();
   }
 }
@@ -158,7 +156,7 @@ export function workerRole(stages: Stage[]) {
       db,
       rabbit,
       gateway: simulatedGateway(config.payment),
-      metrics: stageMetrics(registry, stages),
+      metrics: stageMetrics(registry, stages, (stage) => rabbit.held(stageQueue(stage))),
       logger,
       maxAttempts: config.pipeline.maxAttempts,
       stageLatencyMs: config.pipeline.stageLatencyMs,

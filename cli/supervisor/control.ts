@@ -6,6 +6,8 @@ import type { Supervisor } from './supervisor';
  * The supervisor's control endpoint on loopback, for the operator's local mode and for people:
  *   GET /v1/roles                      -> [{ role, replicas, instances: [...] }]
  *   PUT /v1/roles/:role/replicas {replicas: n} -> the role, scaled
+ *   GET /v1/roles/:role/held           -> { held, instances: [{ name, held }] }: the tasks its
+ *                                         instances hold; 503 when an instance cannot tell
  */
 export async function startControlServer(
   supervisor: Supervisor,
@@ -24,10 +26,20 @@ export async function startControlServer(
     };
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/v1/roles') return reply(200, supervisor.roleNames().map(describe));
-    const match = /^\/v1\/roles\/([\w-]+)\/replicas$/.exec(path);
+    const match = /^\/v1\/roles\/([\w-]+)\/(replicas|held)$/.exec(path);
     if (!match) return reply(404, { error: 'not found' });
     const role = match[1]!;
     if (!supervisor.roleNames().includes(role)) return reply(404, { error: `unknown role ${role}` });
+    if (match[2] === 'held') {
+      if (req.method !== 'GET') return reply(405, { error: 'use GET' });
+      void supervisor.heldByEach(role).then((instances) => {
+        const unknown = instances.filter((i) => i.held === undefined).map((i) => i.name);
+        if (unknown.length > 0)
+          return reply(503, { error: `not readable: ${unknown.join(', ')}`, instances });
+        reply(200, { held: instances.reduce((sum, i) => sum + (i.held ?? 0), 0), instances });
+      });
+      return;
+    }
     if (req.method === 'GET') return reply(200, describe(role));
     if (req.method !== 'PUT') return reply(405, { error: 'use GET or PUT' });
     let body = '';

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { backoffDelay } from '../../lib/backoff';
+import { removalCosts } from '../../lib/scale-down';
 import { formatLine } from './format';
 
 /** How to run one instance of a role; `index` numbers the instances of the role from 1. */
@@ -14,7 +15,12 @@ export interface RoleSpec {
   replicas?: number;
   /** What to print for the instance in the start-up table, e.g. its URL. */
   describe?: (index: number) => string;
+  /** Tasks the instance holds right now (for a worker: received, not yet settled); throws if unknown. */
+  held?: (index: number) => Promise<number>;
 }
+
+/** An instance not answering this soon after its start is still starting: it holds nothing yet. */
+const STARTING_MS = 10_000;
 
 export type InstanceState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
 
@@ -160,6 +166,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 export class Supervisor extends EventEmitter {
   private readonly roles = new Map<string, RoleSpec>();
   private readonly instances = new Map<string, Instance[]>();
+  /** Per role, a scale-down waiting for its instances' readings. */
+  private readonly scaling = new Map<string, { count: number; done: Promise<void> }>();
   private readonly options: Required<SupervisorOptions>;
   private stopping = false;
 
@@ -192,23 +200,71 @@ export class Supervisor extends EventEmitter {
     return [...this.roles.keys()];
   }
 
+  /** The instances a role is set to: what it runs, or what a scale-down in progress leaves. */
   replicas(role: string): number {
-    return (this.instances.get(role) ?? []).length;
+    return this.scaling.get(role)?.count ?? (this.instances.get(role) ?? []).length;
   }
 
-  /** Starts or stops instances so the role has `count`; the newest instances stop first. */
+  /**
+   * Starts or stops instances so the role has `count`. New instances take the lowest free number (and
+   * so its port). Going down, the instances that hold the least work stop first, the newest first
+   * among equals; the choice waits for their readings, and a later call with another count
+   * supersedes one still waiting.
+   */
   scale(role: string, count: number): Promise<void> {
     const spec = this.roles.get(role);
     const list = this.instances.get(role);
     if (!spec || !list) throw new Error(`unknown role ${role}`);
     if (this.stopping) return Promise.resolve();
+    const pending = this.scaling.get(role);
+    if (pending?.count === count) return pending.done;
     while (list.length < count) {
-      const instance = new Instance(spec, list.length + 1, this, this.options);
+      const taken = new Set(list.map((i) => i.index));
+      let index = 1;
+      while (taken.has(index)) index += 1;
+      const instance = new Instance(spec, index, this, this.options);
       list.push(instance);
       instance.start();
     }
-    const removed = list.splice(count);
-    return Promise.all(removed.reverse().map((i) => i.stop())).then(() => undefined);
+    if (list.length <= count) {
+      this.scaling.delete(role);
+      return Promise.resolve();
+    }
+    const scaling = { count, done: Promise.resolve() };
+    scaling.done = this.heldByEach(role).then(async (held) => {
+      if (this.scaling.get(role) !== scaling || this.stopping) return;
+      this.scaling.delete(role);
+      const costs = removalCosts(held.map((h) => h.held));
+      const removed = list
+        .map((instance, i) => ({ instance, cost: costs[i]! }))
+        .sort((a, b) => a.cost - b.cost || b.instance.index - a.instance.index)
+        .slice(0, list.length - count)
+        .map(({ instance }) => instance);
+      for (const instance of removed) list.splice(list.indexOf(instance), 1);
+      await Promise.all(removed.map((i) => i.stop()));
+    });
+    this.scaling.set(role, scaling);
+    return scaling.done;
+  }
+
+  /** What each instance of a role holds, in instance order; undefined where it cannot be read. */
+  async heldByEach(role: string): Promise<{ name: string; held: number | undefined }[]> {
+    const spec = this.roles.get(role);
+    const list = [...(this.instances.get(role) ?? [])];
+    return Promise.all(
+      list.map(async (instance) => {
+        if (!spec?.held) return { name: instance.name, held: undefined };
+        try {
+          return { name: instance.name, held: await spec.held(instance.index) };
+        } catch {
+          const starting =
+            instance.state !== 'running' ||
+            !instance.startedAt ||
+            Date.now() - instance.startedAt.getTime() < STARTING_MS;
+          return { name: instance.name, held: starting ? 0 : undefined };
+        }
+      }),
+    );
   }
 
   list(): InstanceInfo[] {

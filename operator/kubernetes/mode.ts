@@ -19,8 +19,8 @@ export function kubernetesOperator(kc: KubeConfig = defaultKubeConfig()) {
     const { config, logger } = ctx;
     const apis = kubernetesApis(kc);
     const identity = config.operator.identity ?? `${hostname()}-${process.pid}`;
-    const { metrics, runner, closeKafka } = autoscalerRuntime(ctx, {
-      target: (namespace, spec) => deploymentScaleTarget(apis, namespace, spec.scaleTargetRef.name),
+    const { metrics, runner, closeBrokers } = autoscalerRuntime(ctx, {
+      target: (namespace, spec) => deploymentScaleTarget(apis, namespace, spec.scaleTargetRef.name, logger),
       report: kubernetesReporter(apis, identity, logger),
     });
     const apply = (object: CustomObject) => {
@@ -100,7 +100,7 @@ export function kubernetesOperator(kc: KubeConfig = defaultKubeConfig()) {
           },
         },
         { name: 'leader lease', run: () => elector.stop() },
-        { name: 'kafka admin', run: closeKafka },
+        { name: 'kafka admin and amqp probe', run: closeBrokers },
       ],
     };
   };

@@ -35,7 +35,14 @@ describe('loadAutoscalers', () => {
       'worker-reserve',
       'worker-validate',
     ]);
-    expect(all.every((a) => a.spec.pollingIntervalSeconds === 5)).toBe(true);
+    // Stages read their backlog live and poll every second; the dispatcher's Kafka lag every 5 s.
+    expect(all.map((a) => [a.metadata.name, a.spec.pollingIntervalSeconds]).sort()).toEqual([
+      ['dispatcher', 5],
+      ['worker-complete', 1],
+      ['worker-pay', 1],
+      ['worker-reserve', 1],
+      ['worker-validate', 1],
+    ]);
   });
 
   it('reads several documents, skips other kinds and non-YAML files', () => {

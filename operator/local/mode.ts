@@ -13,7 +13,7 @@ import { supervisorTarget } from './supervisor-target';
 export function localOperator(path: string, supervisorUrl: string) {
   return async (ctx: ProcessContext): Promise<RunningRole> => {
     const { logger } = ctx;
-    const { metrics, runner, closeKafka } = autoscalerRuntime(ctx, {
+    const { metrics, runner, closeBrokers } = autoscalerRuntime(ctx, {
       target: (_namespace, spec) => supervisorTarget(supervisorUrl, spec.scaleTargetRef.name),
     });
     const apply = (autoscalers: WorkerAutoscaler[]) => {
@@ -66,7 +66,7 @@ export function localOperator(path: string, supervisorUrl: string) {
             await runner.stop();
           },
         },
-        { name: 'kafka admin', run: closeKafka },
+        { name: 'kafka admin and amqp probe', run: closeBrokers },
       ],
     };
   };

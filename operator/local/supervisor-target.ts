@@ -5,7 +5,8 @@ export const roleOf = (deploymentName: string) => deploymentName.replace(/^order
 
 /**
  * A role of `orderflow up`'s supervisor as a scale target, through its loopback control endpoint
- * (GET / PUT /v1/roles/<role>/replicas).
+ * (GET / PUT /v1/roles/<role>/replicas; GET /v1/roles/<role>/held for the tasks its instances hold).
+ * The supervisor itself stops the instances holding the least work first.
  */
 export function supervisorTarget(controlUrl: string, deploymentName: string): ScaleTarget {
   const role = roleOf(deploymentName);
@@ -26,6 +27,11 @@ export function supervisorTarget(controlUrl: string, deploymentName: string): Sc
         body: JSON.stringify({ replicas }),
       });
       if (result === undefined) throw new Error(`the supervisor has no role ${role}`);
+    },
+    async held() {
+      const res = await fetch(url.replace(/\/replicas$/, '/held'), { signal: AbortSignal.timeout(2000) });
+      if (!res.ok) throw new Error(`supervisor answered ${res.status} for role ${role}: ${await res.text()}`);
+      return ((await res.json()) as { held: number }).held;
     },
   };
 }

@@ -3,19 +3,27 @@ import type { Trigger } from '../reconciler';
 import type { WorkerAutoscalerSpec } from '../spec';
 import { kafkaLagSource } from './kafka-lag';
 import { rabbitDepthSource } from './rabbitmq-depth';
+import { rabbitLiveDepthSource } from './rabbitmq-live-depth';
 import { rabbitPublishRateSource } from './rabbitmq-rate';
 
 export interface SourceDeps {
   /** Kafka admin client, shared by every Kafka trigger of the process. */
   kafkaAdmin: () => Promise<EventAdmin>;
   rabbitManagementUrl: string;
+  /** A queue's ready messages over AMQP; without it, depth comes from the management API alone. */
+  rabbitReady?: (queue: string) => Promise<number>;
 }
 
 /**
  * The triggers of a spec, each with its metric source. A RabbitMQ trigger with publishRatePerReplica
- * reads two metrics (depth and publish rate); the decision takes whichever asks for more.
+ * reads two metrics (depth and publish rate); the decision takes whichever asks for more. `held` is
+ * what the scale target's workers hold, when the target can tell: with it, depth is read live.
  */
-export function triggersFor(spec: WorkerAutoscalerSpec, deps: SourceDeps): Trigger[] {
+export function triggersFor(
+  spec: WorkerAutoscalerSpec,
+  deps: SourceDeps,
+  held?: () => Promise<number>,
+): Trigger[] {
   return spec.triggers.flatMap((trigger): Trigger[] => {
     if (trigger.type === 'kafka') {
       const { topic, consumerGroup, lagPerReplica, activationLag } = trigger.metadata;
@@ -30,9 +38,12 @@ export function triggersFor(spec: WorkerAutoscalerSpec, deps: SourceDeps): Trigg
     }
     const { queue, messagesPerReplica, activationMessages, publishRatePerReplica } = trigger.metadata;
     const managementUrl = deps.rabbitManagementUrl;
+    const managementDepth = rabbitDepthSource({ managementUrl, queue });
     const depth: Trigger = {
       type: 'rabbitmq',
-      source: rabbitDepthSource({ managementUrl, queue }),
+      source: deps.rabbitReady
+        ? rabbitLiveDepthSource({ queue, ready: deps.rabbitReady, held, fallback: managementDepth })
+        : managementDepth,
       perReplica: messagesPerReplica,
       activation: activationMessages,
     };

@@ -5,4 +5,6 @@ export interface MetricSource {
   measure(): Promise<number>;
   /** Kafka: the partition count (more consumers than partitions would idle), as of the last measure(). */
   cap?(): Promise<number>;
+  /** Where the last measure() read its value, when a source has more than one way (shown in status). */
+  origin?(): string;
 }

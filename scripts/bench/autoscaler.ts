@@ -122,7 +122,10 @@ interface Sample {
   running: Record<string, number>;
   value: Record<string, number | undefined>;
   desired: Record<string, number | undefined>;
-  /** Ready messages straight from the broker (AMQP passive declare), no management-statistics delay. */
+  /**
+   * The live backlog: ready messages straight from the broker (AMQP passive declare) plus the tasks the
+   * role's workers hold (the supervisor's /v1/roles/<role>/held), no management-statistics delay.
+   */
   live: Record<string, number | undefined>;
 }
 
@@ -397,7 +400,11 @@ async function main() {
       Promise.all(
         scalers.map(async (s) => {
           if (!s.queue || !channel) return undefined;
-          return (await channel.checkQueue(s.queue).catch(() => undefined))?.messageCount;
+          const [ready, held] = await Promise.all([
+            channel.checkQueue(s.queue).catch(() => undefined),
+            getJson<{ held: number }>(`${supervisorUrl}/v1/roles/${s.role}/held`),
+          ]);
+          return ready === undefined ? undefined : ready.messageCount + (held?.held ?? 0);
         }),
       ),
     ]);
@@ -468,6 +475,7 @@ async function main() {
   const ticksAtStart = new Map(ticks);
   const machineAtStart = machineTicks();
   const benchCpuAtStart = process.cpuUsage();
+  const redeliveredBefore = await redeliveries(managementUrl);
 
   // ---- the step of load ----
   const loadStart = Date.now();
@@ -553,6 +561,17 @@ async function main() {
   const loadEnd = row.last?.getTime() ?? loadExitAt ?? Date.now();
 
   report({ scalers, samples, orders, baseline, loadStart, loadEnd, loadExitAt, upReadyAt, timedOut });
+  // The management API's counters lag by up to its 5 s statistics interval.
+  await sleep(6000);
+  const redeliveredAfter = await redeliveries(managementUrl);
+  console.log('');
+  console.log(
+    `  (e) tasks redelivered during the run (scale-downs included; a stopping worker finishes what it holds): ` +
+      STAGES.map((stage) => {
+        const [a, b] = [redeliveredBefore[stage], redeliveredAfter[stage]];
+        return `${stage} ${a === undefined || b === undefined ? '?' : b - a}`;
+      }).join(', '),
+  );
 
   let summary: Record<string, unknown> | undefined;
   try {
@@ -605,6 +624,23 @@ async function main() {
   );
 }
 
+/**
+ * Deliveries each stage queue has handed out again (the AMQP redelivered flag), from the management
+ * API's cumulative counter: a task a stopped worker gave back, or one a crash left unacknowledged.
+ */
+async function redeliveries(managementUrl: string): Promise<Record<string, number | undefined>> {
+  const counts: Record<string, number | undefined> = {};
+  for (const stage of STAGES) {
+    const res = await managementQueue(
+      managementUrl,
+      stageQueue(stage),
+    )('?columns=message_stats.redeliver').catch(() => undefined);
+    const body = res?.ok ? ((await res.json()) as { message_stats?: { redeliver?: number } }) : undefined;
+    counts[stage] = body ? (body.message_stats?.redeliver ?? 0) : undefined;
+  }
+  return counts;
+}
+
 const fmt = (ms: number | undefined) =>
   ms === undefined ? '   -  ' : `${(ms / 1000).toFixed(1).padStart(5)} s`;
 const tOf = (at: number | undefined, origin: number) => (at === undefined ? undefined : at - origin);
@@ -643,10 +679,10 @@ function report(r: {
     '  (a) reaction: backlog first above the per-replica target -> more running instances than before',
   );
   console.log(
-    '      role              base   broker>target  trigger>target  desired>base  running>base   reaction   reaction',
+    '      role              base   live>target    trigger>target  desired>base  running>base   reaction   reaction',
   );
   console.log(
-    '                               (live, AMQP)    (operator)                                  (trigger)  (broker)',
+    '                                               (operator)                                  (trigger)  (live)',
   );
   for (const s of scalers) {
     const base = baseline.running[s.role] ?? 0;
@@ -655,10 +691,13 @@ function report(r: {
     const liveCrossed = first(from, (x) => (x.live[s.name] ?? 0) > s.perReplica);
     const decided =
       crossed === undefined ? undefined : first(after(crossed), (x) => (x.desired[s.name] ?? 0) > base);
-    const running =
-      crossed === undefined ? undefined : first(after(crossed), (x) => (x.running[s.role] ?? 0) > base);
-    const since = (from: number | undefined) =>
-      from === undefined || running === undefined ? '   -   ' : fmt(running - from);
+    const runningAfter = (from: number | undefined) =>
+      from === undefined ? undefined : first(after(from), (x) => (x.running[s.role] ?? 0) > base);
+    const running = runningAfter(crossed);
+    const since = (from: number | undefined) => {
+      const more = runningAfter(from);
+      return from === undefined || more === undefined ? '   -   ' : fmt(more - from);
+    };
     console.log(
       `      ${s.role.padEnd(17)} ${String(base).padStart(4)}   ${fmt(tOf(liveCrossed, loadStart))}        ` +
         `${fmt(tOf(crossed, loadStart))}         ${fmt(tOf(decided, loadStart))}       ${fmt(tOf(running, loadStart))}      ` +
@@ -669,10 +708,10 @@ function report(r: {
     "      trigger: the value in the operator's status, which it records in the same reconcile that scales;",
   );
   console.log(
-    '      broker: ready messages read straight from RabbitMQ (a lower bound of ready + unacked), so its reaction',
+    "      live: ready messages read straight from RabbitMQ plus the tasks the role's workers hold (what the",
   );
   console.log(
-    "      also holds the age of the management API's queue statistics and the wait for the next poll.",
+    '      operator reads too), sampled by this bench; its reaction includes the wait for the next poll.',
   );
 
   console.log('');

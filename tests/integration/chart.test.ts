@@ -230,9 +230,14 @@ describe('the default install', () => {
     const clusterRole = ofKind(objects, 'ClusterRole');
     const role = ofKind(objects, 'Role');
     expect(clusterRole).toHaveLength(1);
-    expect(role).toHaveLength(1);
+    expect(role).toHaveLength(2);
     expect(clusterRole[0].rules).toEqual(named(plain, 'ClusterRole', 'orderflow-operator').rules);
-    expect(role[0].rules).toEqual(named(plain, 'Role', 'orderflow-operator-leader-election').rules);
+    for (const name of ['orderflow-operator-leader-election', 'orderflow-operator-pods'])
+      expect(named(objects, 'Role', name).rules).toEqual(named(plain, 'Role', name).rules);
+    // In its own namespace, pods: read what each holds, mark deletion costs; nothing more.
+    expect(named(objects, 'Role', 'orderflow-operator-pods').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'patch'] },
+    ]);
     expect(clusterRole[0].rules).toEqual([
       { apiGroups: ['orderflow.io'], resources: ['workerautoscalers'], verbs: ['get', 'list', 'watch'] },
       {
@@ -725,6 +730,8 @@ describe('files next to the chart', () => {
       'ClusterRoleBinding/orderflow-operator',
       'Role/orderflow-operator-leader-election',
       'RoleBinding/orderflow-operator-leader-election',
+      'Role/orderflow-operator-pods',
+      'RoleBinding/orderflow-operator-pods',
     ]);
   });
 

@@ -111,6 +111,37 @@ describe('RabbitMQ adapter', () => {
     expect(JSON.parse(dead[0]!.body.toString())).toEqual({ broken: true });
   });
 
+  it('counts what it holds, and on stop handles every delivery it has rather than handing one back', async () => {
+    const { names, topology } = isolatedTopology();
+    const rabbit = client(topology, names.dlx);
+    await rabbit.start();
+    const handled: Delivery[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // Batches of 2 with room for 10: the first batch waits at the gate, the rest wait for a turn.
+    await rabbit.consumeBatches(
+      names.queue,
+      async (deliveries) => {
+        await gate;
+        handled.push(...deliveries);
+        return deliveries.map(() => ({ action: 'ack' }));
+      },
+      { prefetch: 10, maxBatch: 2, lingerMs: 0 },
+    );
+    for (let n = 0; n < 10; n++) await rabbit.publish(names.exchange, 'work', body({ n }));
+    await eventually(() => rabbit.held(names.queue) === 10, { what: 'ten deliveries held' });
+    const stopping = rabbit.stopConsuming();
+    release();
+    await stopping;
+    expect(rabbit.held(names.queue)).toBe(0);
+    // Each handled once, none flagged as redelivered, nothing left in the queue for another worker.
+    expect(handled.map((d) => JSON.parse(d.body.toString()).n).sort((a, b) => a - b)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    expect(handled.every((d) => !d.redelivered)).toBe(true);
+    await eventually(async () => (await queueDepth(names.queue)) === 0, { what: 'empty queue' });
+  });
+
   it('fails a publish that no queue can receive', async () => {
     const { names, topology } = isolatedTopology();
     const rabbit = client(topology, names.dlx);

@@ -51,4 +51,36 @@ describe('supervisor scaling', () => {
     }
     expect(supervisor.list().every((i) => i.state === 'stopped')).toBe(true);
   });
+
+  it('stops the instances holding the least work first, and reuses the freed numbers', async () => {
+    const output = new Writable({ write: (_c, _e, done) => done() });
+    const supervisor = new Supervisor({ output, colour: false, stopTimeoutMs: 5000 });
+    // What each instance holds, as its metrics would say: #1 is mid-batch, #2 idle, #3 finishing.
+    const holding: Record<number, number> = { 1: 5, 2: 0, 3: 2 };
+    supervisor.add({
+      role: 'worker',
+      command: process.execPath,
+      args: [join(__dirname, '../fixtures/child.js')],
+      replicas: 3,
+      held: (index) => Promise.resolve(holding[index] ?? 0),
+    });
+    try {
+      const before = supervisor.list();
+      await eventually(() => before.every((i) => alive(i.pid)), { what: 'three running' });
+      await supervisor.scale('worker', 1);
+      expect(supervisor.list().map((i) => i.name)).toEqual(['worker#1']);
+      expect(alive(before[0]!.pid)).toBe(true);
+      expect(alive(before[1]!.pid)).toBe(false);
+      expect(alive(before[2]!.pid)).toBe(false);
+      // The next instance takes the lowest free number, so it gets #2's port, not a new one.
+      await supervisor.scale('worker', 2);
+      expect(supervisor.list().map((i) => i.name)).toEqual(['worker#1', 'worker#2']);
+      expect(await supervisor.heldByEach('worker')).toEqual([
+        { name: 'worker#1', held: 5 },
+        { name: 'worker#2', held: 0 },
+      ]);
+    } finally {
+      await supervisor.stop();
+    }
+  });
 });

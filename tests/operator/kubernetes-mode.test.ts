@@ -3,7 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { apiStatus, k8s, type KubeConfig } from '../../lib/adapters/kubernetes/client';
+import { createLogger } from '../../lib/telemetry/logger';
+import {
+  deploymentScaleTarget,
+  kubernetesApis,
+  POD_DELETION_COST,
+} from '../../operator/kubernetes/resources';
 import { rabbitBacklog } from '../support/backlog';
 import { startControlPlane, type ControlPlane } from '../support/control-plane';
 import { eventually, freePort, MAIN, runOrderflow, testConfig, uniqueName } from '../support/services';
@@ -76,8 +84,8 @@ const isLeader = async (op: Operator) => {
   return res?.ok ? ((await res.json()) as { leader: boolean }).leader : undefined;
 };
 
-const replicas = async (name: string) =>
-  (await apps.readNamespacedDeploymentScale({ name, namespace: APPS_NS })).spec?.replicas;
+const replicas = async (name: string, namespace = APPS_NS) =>
+  (await apps.readNamespacedDeploymentScale({ name, namespace })).spec?.replicas;
 
 const readAutoscaler = async (name: string) =>
   (await custom.getNamespacedCustomObject({
@@ -315,4 +323,99 @@ describe('orderflow operator on Kubernetes', () => {
     expect(lease.spec?.holderIdentity ?? '').toBe('');
     expect(lease.spec?.leaseTransitions).toBeGreaterThanOrEqual(1);
   }, 180_000);
+});
+
+describe('a Deployment as the operator scales it', () => {
+  /** A worker's /metrics as it would read while holding `held` tasks; undefined: not answering. */
+  async function workerMetrics(held: number | undefined): Promise<{ port: number; server?: Server }> {
+    if (held === undefined) return { port: await freePort() };
+    const server = createServer((_req, res) =>
+      res.end(`# TYPE orderflow_stage_in_flight gauge\norderflow_stage_in_flight{stage="reserve"} ${held}\n`),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, server };
+  }
+
+  it('reads what each pod holds and marks their deletion costs before a scale-down, with the shipped RBAC', async () => {
+    // No kubelet runs here: each pod's status is written as a kubelet would, its address is this
+    // machine, and its metrics port a server that answers as a worker holding that many tasks.
+    const name = 'orderflow-worker-reserve';
+    const labels = { app: 'worker-reserve' };
+    await apps.createNamespacedDeployment({
+      namespace: OPERATOR_NS,
+      body: {
+        metadata: { name },
+        spec: {
+          replicas: 3,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: 'worker', image: 'orderflow:test' }] },
+          },
+        },
+      },
+    });
+    // busy: mid-batch; idle: nothing; silent: Ready but its metrics do not answer.
+    const pods = {
+      busy: await workerMetrics(7),
+      idle: await workerMetrics(0),
+      silent: await workerMetrics(undefined),
+    };
+    try {
+      for (const [pod, { port }] of Object.entries(pods)) {
+        await core.createNamespacedPod({
+          namespace: OPERATOR_NS,
+          body: {
+            metadata: { name: `reserve-${pod}`, labels },
+            spec: {
+              containers: [
+                {
+                  name: 'worker',
+                  image: 'orderflow:test',
+                  ports: [{ name: 'metrics', containerPort: port }],
+                },
+              ],
+            },
+          },
+        });
+        await core.patchNamespacedPodStatus(
+          {
+            name: `reserve-${pod}`,
+            namespace: OPERATOR_NS,
+            body: {
+              status: {
+                phase: 'Running',
+                podIP: '127.0.0.1',
+                conditions: [{ type: 'Ready', status: 'True' }],
+              },
+            },
+          },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        );
+      }
+      const kc = new k8s.KubeConfig();
+      kc.loadFromString(cp.kubeconfig(OPERATOR_USER.name));
+      const logger = createLogger({ role: 'test', level: 'silent' });
+      const target = deploymentScaleTarget(kubernetesApis(kc), OPERATOR_NS, name, logger);
+
+      // A Ready pod that cannot tell what it holds makes the live reading fail (the management API answers).
+      await expect(target.held!()).rejects.toThrow(/reserve-silent/);
+      await target.scale(1);
+      expect(await replicas(name, OPERATOR_NS)).toBe(1);
+      const costs = Object.fromEntries(
+        (
+          await core.listNamespacedPod({ namespace: OPERATOR_NS, labelSelector: 'app=worker-reserve' })
+        ).items.map((p) => [p.metadata!.name, p.metadata!.annotations?.[POD_DELETION_COST]]),
+      );
+      // The ReplicaSet deletes the lowest cost first: the idle pod, then the busy one; the silent one
+      // counts as busier than any that answered.
+      expect(costs).toEqual({ 'reserve-busy': '7', 'reserve-idle': '0', 'reserve-silent': '8' });
+
+      // Outside its own namespace it has no pod access: no live reading there (nor costs).
+      const elsewhere = deploymentScaleTarget(kubernetesApis(kc), APPS_NS, 'orderflow-worker-pay', logger);
+      await expect(elsewhere.held!()).rejects.toThrow();
+    } finally {
+      for (const { server } of Object.values(pods)) server?.close();
+    }
+  });
 });

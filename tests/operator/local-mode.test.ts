@@ -69,8 +69,15 @@ describe('operator --local', () => {
     await backlog.publish(45);
     await backlog.settled(45);
     lag = await kafkaBacklog(config, topic, 3, 25);
+    // The stand-in workers hold nothing, as idle workers would say from their metrics; with that, the
+    // operator reads the backlog live: the broker's ready count over AMQP plus what the workers hold.
     for (const role of ['worker-pay', 'dispatcher'])
-      supervisor.add({ role, command: process.execPath, args: [join(__dirname, '../fixtures/child.js')] });
+      supervisor.add({
+        role,
+        command: process.execPath,
+        args: [join(__dirname, '../fixtures/child.js')],
+        held: () => Promise.resolve(0),
+      });
     control = await startControlServer(supervisor, { host: '127.0.0.1', port: 0 });
     writeFileSync(
       join(dir, 'worker-pay.yaml'),
@@ -122,7 +129,14 @@ describe('operator --local', () => {
             name: 'worker-pay',
             status: expect.objectContaining({
               desiredReplicas: 5,
-              triggers: [expect.objectContaining({ name: `rabbitmq:${queue}`, value: 45, replicas: 5 })],
+              triggers: [
+                expect.objectContaining({
+                  name: `rabbitmq:${queue}`,
+                  value: 45,
+                  replicas: 5,
+                  source: 'amqp+workers',
+                }),
+              ],
             }),
           }),
           expect.objectContaining({

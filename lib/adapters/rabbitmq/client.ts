@@ -72,6 +72,8 @@ interface ConsumerRegistration {
   pumpScheduled: boolean;
   lastReceivedAt: number;
   batchesRunning: number;
+  /** Deliveries in the batches running now. */
+  running: number;
   inFlight: Set<Promise<void>>;
   cancelled: boolean;
 }
@@ -299,6 +301,7 @@ export class RabbitClient {
       pumpScheduled: false,
       lastReceivedAt: 0,
       batchesRunning: 0,
+      running: 0,
       inFlight: new Set(),
       cancelled: false,
     };
@@ -356,15 +359,17 @@ export class RabbitClient {
         const waited = Date.now() - first.receivedAt;
         // Only a delivery that is part of a stream waits for company; one after a quiet spell goes
         // at once, so an idle pipeline answers without the linger.
-        const streaming = first.gapMs < consumer.lingerMs;
+        const streaming = first.gapMs < consumer.lingerMs && !consumer.cancelled;
         if (consumer.pending.length < consumer.maxBatch && streaming && waited < consumer.lingerMs) {
           this.schedulePump(consumer, consumer.lingerMs - waited);
           return;
         }
         const batch = consumer.pending.splice(0, consumer.maxBatch);
         consumer.batchesRunning += 1;
+        consumer.running += batch.length;
         const work = this.handleBatch(consumer, batch).finally(() => {
           consumer.batchesRunning -= 1;
+          consumer.running -= batch.length;
           consumer.inFlight.delete(work);
           if (consumer.pending.length > 0) this.schedulePump(consumer);
         });
@@ -432,16 +437,33 @@ export class RabbitClient {
     }
   }
 
-  /** Stops new deliveries for every consumer and waits for the in-flight ones to be settled. */
-  async stopConsuming(): Promise<void> {
+  /**
+   * Deliveries this client holds for a queue (every queue if none is named): received and not yet
+   * settled, whether waiting for a batch or in one. This is the consumer's share of the queue's
+   * unacknowledged messages, read without asking the broker.
+   */
+  held(queue?: string): number {
+    return this.consumers
+      .filter((c) => queue === undefined || c.queue === queue)
+      .reduce((sum, c) => sum + c.pending.length + c.running, 0);
+  }
+
+  /**
+   * Stops new deliveries for every consumer, then handles what was already received, for up to
+   * `drainMs`, rather than handing it back: a task handed back is redelivered to another worker
+   * (flagged as redelivered), which a scale-down must not cause. Whatever is still waiting after
+   * `drainMs` stays unacknowledged and goes back to the queue when the channel closes.
+   */
+  async stopConsuming(drainMs = 10_000): Promise<void> {
     for (const consumer of this.consumers) {
       consumer.cancelled = true;
       if (consumer.channel && consumer.consumerTag) {
         await consumer.channel.cancel(consumer.consumerTag).catch(() => undefined);
       }
     }
-    // Deliveries still pending (never handed to a handler) stay unacknowledged and go back to the
-    // queue when the channel closes.
+    const deadline = Date.now() + drainMs;
+    for (const consumer of this.consumers) if (consumer.pending.length > 0) this.schedulePump(consumer);
+    while (this.consumers.some((c) => c.pending.length > 0) && Date.now() < deadline) await sleep(20);
     for (const consumer of this.consumers) consumer.pending.length = 0;
     await Promise.all(this.consumers.flatMap((c) => [...c.inFlight]));
   }
