@@ -12,7 +12,15 @@ describe('formatStatusTable', () => {
         status: {
           currentReplicas: 2,
           desiredReplicas: 3,
-          triggers: [{ name: 'rabbitmq:orderflow.stage.pay', type: 'rabbitmq', value: 240, replicas: 3 }],
+          triggers: [
+            {
+              name: 'rabbitmq:orderflow.stage.pay',
+              type: 'rabbitmq',
+              value: 240,
+              replicas: 3,
+              source: 'amqp+workers',
+            },
+          ],
           conditions: [
             { type: 'Ready', status: 'True', reason: 'Reconciled', message: '', lastTransitionTime: '' },
             { type: 'Active', status: 'True', reason: 'x', message: '', lastTransitionTime: '' },
@@ -39,7 +47,7 @@ describe('formatStatusTable', () => {
       /^AUTOSCALER\s+TARGET\s+MIN\s+MAX\s+CURRENT\s+DESIRED\s+ACTIVE\s+READY\s+TRIGGERS/,
     );
     expect(lines[1]).toMatch(
-      /^worker-pay\s+orderflow-worker-pay\s+1\s+8\s+2\s+3\s+True\s+True\s+rabbitmq:orderflow.stage.pay=240→3$/,
+      /^worker-pay\s+orderflow-worker-pay\s+1\s+8\s+2\s+3\s+True\s+True\s+rabbitmq:orderflow.stage.pay=240→3 \(amqp\+workers\)$/,
     );
     expect(lines[2]).toContain('shop/dispatcher');
     expect(lines[2]).toContain('kafka:t/g=error(broker down)');

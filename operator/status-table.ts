@@ -6,7 +6,9 @@ const condition = (view: AutoscalerView, type: string) =>
 function triggerText(view: AutoscalerView): string {
   return (view.status?.triggers ?? [])
     .map((t) =>
-      t.value === undefined ? `${t.name}=error(${t.error ?? '?'})` : `${t.name}=${t.value}→${t.replicas}`,
+      t.value === undefined
+        ? `${t.name}=error(${t.error ?? '?'})`
+        : `${t.name}=${t.value}→${t.replicas}${t.source ? ` (${t.source})` : ''}`,
     )
     .join(', ');
 }
