@@ -6,10 +6,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ "${ORDERFLOW_STACK:-}" != external ]; then
   bash scripts/stack.sh check || bash scripts/stack.sh up
 fi
-echo "== tools: kube-apiserver + etcd (operator tests), helm (chart tests), built once and cached; Prometheus and promtool (metrics tests) from apt"
+echo "== tools: kube-apiserver + etcd (operator tests), helm (chart tests), built once and cached; Prometheus and promtool (metrics tests) from apt; Schemathesis (API fuzzing) from PyPI into a cached venv"
 bash scripts/stack/kube.sh ensure >/dev/null
 bash scripts/stack/helm.sh ensure >/dev/null
 bash scripts/stack/prometheus.sh ensure >/dev/null
+bash scripts/stack/schemathesis.sh ensure >/dev/null
 echo "== type-check and build"
 npx tsc --noEmit -p tsconfig.json
 npx tsc -p tsconfig.build.json

@@ -11,8 +11,6 @@ export function problemResponses(logger: Logger): Middleware {
         if (ctx.status === 404) throw problems.notFound('The route');
         if (ctx.status === 405)
           throw problems.methodNotAllowed(ctx.response.get('allow').split(/,\s*/).filter(Boolean));
-        if (ctx.status === 501)
-          throw new HttpProblem(501, 'not-implemented', 'Not implemented', 'Unknown HTTP method');
       }
     } catch (err) {
       const problem = toProblem(err);

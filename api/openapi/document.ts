@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headerToken } from '../schemas';
 import type { AnyRoute } from './route';
 
 const problemSchema = {
@@ -52,7 +53,7 @@ function parameters(route: AnyRoute) {
     in: 'header',
     required: h.required,
     description: h.description,
-    schema: { type: 'string', maxLength: 255 },
+    schema: jsonSchema(headerToken, 'input'),
   }));
   return [...fromObject(route.params, 'path'), ...fromObject(route.query, 'query'), ...headers];
 }

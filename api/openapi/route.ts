@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { Role } from '../../lib/store/users';
 import { currentUser, type TokenClaims } from '../auth/tokens';
 import { problems } from '../problem';
-import { parseOrThrow } from '../validation';
+import { headerToken } from '../schemas';
+import { fieldErrors, parseOrThrow } from '../validation';
 import { isUuid } from '../../lib/domain/ids';
 
 /**
@@ -26,7 +27,7 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
   /** Documented error statuses. */
   errors: number[];
-  /** Request headers the operation reads. */
+  /** Request headers the operation reads, each a `headerToken` (checked before the handler runs). */
   headers?: { name: string; description: string; required: boolean }[];
   handle(
     ctx: Context,
@@ -49,6 +50,17 @@ export function defineRoute<
 export const idParams = <K extends string>(...names: K[]) =>
   z.strictObject(Object.fromEntries(names.map((n) => [n, z.string()])) as Record<K, z.ZodString>);
 
+/** 400 naming each declared header that is sent but not a token, or required and missing. */
+function checkHeaders(ctx: Context, route: AnyRoute): void {
+  const errors = (route.headers ?? []).flatMap(({ name, required }) => {
+    const value = ctx.headers[name.toLowerCase()];
+    if (value === undefined && !required) return [];
+    const result = headerToken.safeParse(value ?? '');
+    return result.success ? [] : fieldErrors(result.error).map((e) => ({ ...e, field: name }));
+  });
+  if (errors.length > 0) throw problems.validation(errors);
+}
+
 function requireRoles(roles: Role[]): Middleware {
   return async (ctx, next) => {
     const user = currentUser(ctx.state);
@@ -66,6 +78,7 @@ export function mountRoutes(router: Router, routes: AnyRoute[], authenticate: Mi
       for (const [name, value] of Object.entries(ctx.params ?? {})) {
         if (!isUuid(value)) throw problems.notFound(`The ${name.replace(/Id$/, '')}`);
       }
+      checkHeaders(ctx, route);
       const input = {
         body: route.body ? parseOrThrow(route.body, ctx.request.body) : undefined,
         query: route.query ? parseOrThrow(route.query, ctx.query) : undefined,

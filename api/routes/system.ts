@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { METHODS } from 'node:http';
 import { dirname, join } from 'node:path';
 import Router from '@koa/router';
 import type { Registry } from 'prom-client';
@@ -28,7 +29,8 @@ export function systemRouter(options: {
   isDraining: () => boolean;
   openApi: () => unknown;
 }): Router {
-  const router = new Router();
+  // As for /v1 (app.ts): an undeclared method is 405 with Allow, never 501.
+  const router = new Router({ methods: METHODS });
   const assetsDir = dirname(require.resolve('swagger-ui-dist/package.json'));
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

@@ -72,10 +72,25 @@ describe('accounts', () => {
     [{ email: 'a@b.test', password: 'long enough pw', name: '' }, 'name'],
     [{ email: 'a@b.test', password: 'long enough pw', name: 'x', role: 'admin' }, 'role'],
     [{ email: 'a@b.test', password: 'long enough pw', name: 'x', isAdmin: true }, '(body)'],
+    // NUL, which PostgreSQL text cannot hold: a 400, not the 500 of a failed insert
+    [{ email: 'a@b.test', password: 'long enough pw', name: 'Ana\u0000' }, 'name'],
+    [{ email: 'a@b.test', password: 'long enough\u0000pw', name: 'x' }, 'password'],
+    // blank once trimmed, as the document's pattern says
+    [{ email: 'a@b.test', password: 'long enough pw', name: ' \t\u3000' }, 'name'],
   ])('rejects an invalid registration %j with 400 naming %s', async (body, field) => {
     const res = await api.http().post('/v1/auth/register').send(body);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it.each([
+    [{ email: 'ana\u0000@example.test', password: 'whatever it is' }, 'email'],
+    [{ email: 'ana@example.test', password: 'whatever\u0000it is' }, 'password'],
+  ])('refuses NUL in a login %j with 400 naming %s, before any lookup', async (body, field) => {
+    const res = await api.http().post('/v1/auth/login').send(body);
+    expect(res.status).toBe(400);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body.errors).toEqual([{ field, message: 'must not contain NUL (U+0000)' }]);
   });
 
   it('gives the same 401 for an unknown email and a wrong password', async () => {

@@ -115,6 +115,11 @@ describe('catalog', () => {
     [{ name: 'x', priceCents: 1.5, stock: 1 }, 'priceCents'],
     [{ name: 'x', priceCents: 1, stock: -3 }, 'stock'],
     [{ priceCents: 1, stock: 1 }, 'name'],
+    // NUL, which PostgreSQL text cannot hold: a 400, not the 500 of a failed insert
+    [{ name: 'Pão\u0000', priceCents: 1, stock: 1 }, 'name'],
+    [{ name: 'x', description: '\u0000', priceCents: 1, stock: 1 }, 'description'],
+    // blank once trimmed, as the document's pattern says
+    [{ name: '\u3000\t', priceCents: 1, stock: 1 }, 'name'],
   ])('rejects product %j naming %s', async (body, field) => {
     const { owner, merchantId } = await api.merchantWithProducts([]);
     const res = await api
@@ -124,6 +129,37 @@ describe('catalog', () => {
       .send(body);
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('rejects a merchant name or a product change with NUL with 400 naming the field', async () => {
+    const { owner, merchantId, productIds } = await api.merchantWithProducts([{ priceCents: 100 }]);
+    const merchant = await api
+      .http()
+      .post('/v1/merchants')
+      .set(bearer(owner.token))
+      .send({ name: 'Padaria\u0000' });
+    expect(merchant.status).toBe(400);
+    expect(merchant.body.errors).toEqual([{ field: 'name', message: expect.stringContaining('NUL') }]);
+    const patch = await api
+      .http()
+      .patch(`/v1/merchants/${merchantId}/products/${productIds[0]}`)
+      .set(bearer(owner.token))
+      .send({ description: 'warm\u0000' });
+    expect(patch.status).toBe(400);
+    expect(patch.body.errors).toEqual([{ field: 'description', message: expect.stringContaining('NUL') }]);
+  });
+
+  it('refuses an empty product change with 400, as the document says (minProperties: 1)', async () => {
+    const { owner, merchantId, productIds } = await api.merchantWithProducts([{ priceCents: 100 }]);
+    const res = await api
+      .http()
+      .patch(`/v1/merchants/${merchantId}/products/${productIds[0]}`)
+      .set(bearer(owner.token))
+      .send({});
+    expect(res.status).toBe(400);
+    const document = (await api.http().get('/openapi.json')).body;
+    const patch = document.paths['/v1/merchants/{merchantId}/products/{productId}'].patch;
+    expect(patch.requestBody.content['application/json'].schema.minProperties).toBe(1);
   });
 
   it('stores SQL-looking and unicode strings verbatim', async () => {

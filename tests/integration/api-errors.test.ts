@@ -51,6 +51,7 @@ describe('HTTP errors are RFC 9457 problems', () => {
   it('unknown route -> 404', async () => {
     expectProblem(await api.http().get('/v1/nothing-here'), 404);
     expectProblem(await api.http().get('/docs/assets/../../package.json'), 404);
+    expectProblem(await api.http().trace('/v1/nothing-here'), 404);
   });
 
   it('wrong method -> 405 with Allow', async () => {
@@ -59,6 +60,20 @@ describe('HTTP errors are RFC 9457 problems', () => {
     expect(res.headers.allow).toMatch(/GET/);
     expect(res.headers.allow).toMatch(/POST/);
   });
+
+  it.each([
+    ['TRACE', '/v1/orders', 'POST, HEAD, GET'],
+    ['TRACE', '/v1/auth/login', 'POST'],
+    ['PUT', '/v1/me', 'HEAD, GET'],
+    ['TRACE', '/healthz', 'HEAD, GET'],
+  ])(
+    '%s %s, a method the path does not declare -> 405 with Allow: %s (not 501)',
+    async (method, path, allow) => {
+      const res = await api.http()[method.toLowerCase() as 'trace' | 'put'](path).set(bearer(token));
+      expectProblem(res, 405);
+      expect(res.headers.allow).toBe(allow);
+    },
+  );
 
   it('a missing body where one is required -> 400', async () => {
     expectProblem(await api.http().post('/v1/orders').set(bearer(token)), 400);

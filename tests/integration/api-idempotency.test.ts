@@ -100,10 +100,27 @@ describe('Idempotency-Key', () => {
     expect(second.body.id).not.toBe(first.body.id);
   });
 
-  it('rejects a malformed key with 400', async () => {
-    const { post } = await shop();
-    const res = await post('has spaces in it');
+  it.each([
+    ['with spaces', 'has spaces in it'],
+    ['with non-ASCII', 'cl\u00e9'],
+    ['that is empty', ''],
+  ])('rejects a key %s with 400 naming the header', async (_, key) => {
+    const { post, orders } = await shop();
+    const res = await post(key);
     expect(res.status).toBe(400);
     expect(res.body.errors[0].field).toBe('Idempotency-Key');
+    expect(await orders()).toBe(0);
+  });
+
+  it('documents the key format it enforces', async () => {
+    const document = (await api.http().get('/openapi.json')).body;
+    const header = document.paths['/v1/orders'].post.parameters.find(
+      (p: { name: string }) => p.name === 'Idempotency-Key',
+    );
+    expect(header).toMatchObject({ in: 'header', required: false });
+    const pattern = new RegExp(header.schema.pattern);
+    expect(pattern.test('order-2026-12-03#1')).toBe(true);
+    expect(pattern.test('has spaces in it')).toBe(false);
+    expect(pattern.test('')).toBe(false);
   });
 });

@@ -128,6 +128,29 @@ describe('placing an order', () => {
     }
   });
 
+  it.each(['street', 'city', 'notes'])(
+    'rejects NUL in deliveryAddress.%s with 400 naming it, before pricing or storing anything',
+    async (field) => {
+      const { merchantId, productIds } = await api.merchantWithProducts([{ priceCents: 100 }]);
+      const customer = await api.account('customer');
+      const body = orderBody(merchantId, [{ productId: productIds[0]!, quantity: 1 }]);
+      const res = await api
+        .http()
+        .post('/v1/orders')
+        .set(bearer(customer.token))
+        .send({ ...body, deliveryAddress: { ...body.deliveryAddress, [field]: 'Rua\u0000' } });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([
+        { field: `deliveryAddress.${field}`, message: expect.stringContaining('NUL') },
+      ]);
+      expect(
+        await countRows(api.db, 'SELECT count(*)::int AS n FROM orders WHERE customer_id = $1', [
+          customer.id,
+        ]),
+      ).toBe(0);
+    },
+  );
+
   it('is for customers only', async () => {
     const { owner, merchantId, productIds } = await api.merchantWithProducts([{ priceCents: 100 }]);
     const res = await api
@@ -253,6 +276,39 @@ describe('reading orders', () => {
     expect((await api.http().get(`/v1/orders?cursor=${injected}`).set(bearer(customer.token))).status).toBe(
       400,
     );
+    // The old format let an impossible timestamp through to PostgreSQL: 500.
+    const impossible = Buffer.from(
+      JSON.stringify(['2026-13-45 99:99:99+00', '6d86b618-4824-4b7c-ba9f-8a2fafa67bbf']),
+    ).toString('base64url');
+    expect((await api.http().get(`/v1/orders?cursor=${impossible}`).set(bearer(customer.token))).status).toBe(
+      400,
+    );
+  });
+
+  it('pages from any cursor of the documented shape, which is a position and not a row', async () => {
+    const customer = await api.account('customer');
+    const { merchantId, productIds } = await api.merchantWithProducts([{ priceCents: 100 }]);
+    await api
+      .http()
+      .post('/v1/orders')
+      .set(bearer(customer.token))
+      .send(orderBody(merchantId, [{ productId: productIds[0]!, quantity: 1 }]));
+    const list = (cursor: string) =>
+      api.http().get(`/v1/orders?cursor=${cursor}`).set(bearer(customer.token));
+    // Newest first: everything is before the year 2286, nothing before 1970.
+    const future = await list('9999999999999999.ffffffff-ffff-ffff-ffff-ffffffffffff');
+    expect(future.status).toBe(200);
+    expect(future.body.items).toHaveLength(1);
+    const past = await list('0.00000000-0000-0000-0000-000000000000');
+    expect(past.status).toBe(200);
+    expect(past.body.items).toEqual([]);
+    const document = (await api.http().get('/openapi.json')).body;
+    const cursor = document.paths['/v1/orders'].get.parameters.find(
+      (p: { name: string }) => p.name === 'cursor',
+    );
+    expect(
+      new RegExp(cursor.schema.pattern).test('9999999999999999.ffffffff-ffff-ffff-ffff-ffffffffffff'),
+    ).toBe(true);
   });
 });
 

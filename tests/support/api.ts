@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
@@ -33,7 +35,18 @@ export async function startTestApi(overrides: Record<string, string> = {}) {
   );
   const server = app.callback();
   const http = () => request(server);
-  return { config, db, http, registry, close: () => db.destroy(), ...actors(http) };
+  /** The same app on a loopback port the kernel picks, for a client outside this process. */
+  const listen = async () => {
+    const listener = createServer(server);
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    const stop = () => {
+      listener.closeAllConnections();
+      return new Promise<void>((resolve) => listener.close(() => resolve()));
+    };
+    return { url: `http://127.0.0.1:${port}`, stop };
+  };
+  return { config, db, http, listen, registry, close: () => db.destroy(), ...actors(http) };
 }
 
 export type TestApi = Awaited<ReturnType<typeof startTestApi>>;

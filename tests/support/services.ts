@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
+import { Client } from 'pg';
+import { createDataSource } from '../../lib/adapters/postgres/data-source';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/telemetry/logger';
 
@@ -95,3 +97,22 @@ export const freePort = () =>
       server.close(() => resolve(port));
     });
   });
+
+/**
+ * An empty, migrated database of its own, dropped first if an earlier run left it: for a test whose
+ * rows must neither mix with other tests' nor depend on what a previous run left. Returns its URL.
+ */
+export async function freshDatabase(name: string): Promise<string> {
+  const base = testConfig().database.url;
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = Object.assign(new URL(base), { pathname: `/${name}` }).toString();
+  const db = createDataSource({ url, poolSize: 1, applicationName: 'jest-migrate' });
+  await db.initialize();
+  await db.runMigrations({ transaction: 'each' });
+  await db.destroy();
+  return url;
+}
