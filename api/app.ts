@@ -11,6 +11,7 @@ import { openApiDocument } from './openapi/document';
 import { mountRoutes } from './openapi/route';
 import { authRoutes } from './routes/auth';
 import { merchantRoutes } from './routes/merchants';
+import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
 import { systemRouter } from './routes/system';
 
@@ -27,7 +28,7 @@ export function createApp(
   options: { registry: Registry; readiness: Record<string, ReadinessCheck> },
 ): ApiApp {
   const app = new Koa({ proxy: false });
-  const routes = [...authRoutes(deps), ...merchantRoutes(deps), ...orderRoutes(deps)];
+  const routes = [...authRoutes(deps), ...merchantRoutes(deps), ...orderRoutes(deps), ...opsRoutes(deps)];
   let draining = false;
 
   // Every method Node parses counts as implemented: one the path does not declare (TRACE, PUT) is then

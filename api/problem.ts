@@ -76,6 +76,9 @@ export const problems = {
     ),
   unprocessable: (slug: string, title: string, detail: string, extra: Record<string, unknown> = {}) =>
     new HttpProblem(422, slug, title, detail, extra),
+  /** A service the answer depends on (RabbitMQ's management API, say) cannot be reached. */
+  dependencyUnavailable: (detail: string) =>
+    new HttpProblem(503, 'dependency-unavailable', 'Dependency unavailable', detail),
   tooManyRequests: (retryAfterSeconds: number) =>
     new HttpProblem(
       429,

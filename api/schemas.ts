@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ORDER_STATUSES } from '../lib/domain/order-status';
 import { CURSOR_PATTERN } from '../lib/store/cursor';
+import { ROLES } from '../lib/store/users';
 
 /**
  * Request and response shapes of the HTTP API; the OpenAPI document is generated from these. Every
@@ -76,7 +77,7 @@ export const userView = z.object({
   id: uuid,
   email: z.string(),
   name: z.string(),
-  role: z.enum(['customer', 'merchant']),
+  role: z.enum(ROLES),
   createdAt: timestamp,
 });
 

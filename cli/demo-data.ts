@@ -7,6 +7,7 @@ import { createUser, type Role } from '../lib/store/users';
 export const DEMO_PASSWORD = 'orderflow-demo';
 export const DEMO_CUSTOMER = 'customer@orderflow.test';
 export const DEMO_MERCHANT = 'merchant@orderflow.test';
+export const DEMO_ADMIN = 'admin@orderflow.test';
 
 const STORES: { name: string; products: [string, number, number][] }[] = [
   {
@@ -51,7 +52,7 @@ async function ensureUser(db: DataSource, email: string, name: string, role: Rol
 }
 
 /**
- * Demo merchants, products and a demo customer; running it again changes nothing, unless `restockTo`
+ * Demo merchants, products, a demo customer and the admin account; running it again changes nothing, unless `restockTo`
  * is given: then every demo product has at least that many units (or its seeded stock, if more).
  */
 export async function seedDemoData(
@@ -61,6 +62,7 @@ export async function seedDemoData(
   let restocked = 0;
   const customerId = await ensureUser(db, DEMO_CUSTOMER, 'Demo Customer', 'customer');
   const ownerId = await ensureUser(db, DEMO_MERCHANT, 'Demo Merchant', 'merchant');
+  await ensureUser(db, DEMO_ADMIN, 'Demo Operator', 'admin');
   const merchantIds: string[] = [];
   for (const store of STORES) {
     const existing = await one<{ id: string }>(

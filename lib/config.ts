@@ -111,6 +111,11 @@ const envSchema = z
     STAGE_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     /** Ops port of the local operator under `orderflow up` (/metrics, /v1/autoscalers); `orderflow status` reads it. */
     OPERATOR_PORT: port.default(9400),
+    /**
+     * Where the API reads the autoscalers for the console's operations view (GET /v1/autoscalers of
+     * the operator); unset: the local operator on OPERATOR_PORT.
+     */
+    OPERATOR_URL: z.url().optional(),
     /** Kubernetes mode: the namespace whose WorkerAutoscalers the operator watches (unset: all). */
     OPERATOR_NAMESPACE: z.string().regex(dnsLabel, 'must be a namespace name').optional(),
     /** Kubernetes mode: the coordination.k8s.io Lease that elects one active operator. */
@@ -173,6 +178,8 @@ export interface Config {
   readonly supervisorPort: number;
   readonly operator: {
     readonly localPort: number;
+    /** The operator's /v1/autoscalers base URL, as the API reads it. */
+    readonly url: string;
     readonly namespace: string | undefined;
     readonly lease: {
       readonly name: string;
@@ -253,6 +260,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     supervisorPort: env.SUPERVISOR_PORT,
     operator: Object.freeze({
       localPort: env.OPERATOR_PORT,
+      url: env.OPERATOR_URL ?? `http://127.0.0.1:${env.OPERATOR_PORT}`,
       namespace: env.OPERATOR_NAMESPACE,
       lease: Object.freeze({
         name: env.OPERATOR_LEASE_NAME,

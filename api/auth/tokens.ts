@@ -3,7 +3,7 @@ import jsonwebtoken from 'jsonwebtoken';
 import koaJwt from 'koa-jwt';
 import type { Middleware } from 'koa';
 import type { Config } from '../../lib/config';
-import type { Role } from '../../lib/store/users';
+import { ROLES, type Role } from '../../lib/store/users';
 import { problems } from '../problem';
 
 export interface TokenClaims {
@@ -50,7 +50,7 @@ export function createTokenService(config: Config['jwt']): TokenService {
     authenticate: async (ctx, next) => {
       await jwt(ctx, async () => {
         const user = ctx.state.user as Partial<TokenClaims> | undefined;
-        if (typeof user?.sub !== 'string' || (user.role !== 'customer' && user.role !== 'merchant')) {
+        if (typeof user?.sub !== 'string' || !ROLES.includes(user.role as Role)) {
           throw problems.unauthorized('The token does not carry a subject and a role');
         }
         await next();

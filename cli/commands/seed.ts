@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
-import { DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../demo-data';
+import { DEMO_ADMIN, DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../demo-data';
 import { configOrExit } from '../../lib/process';
 
 export function registerSeed(program: Command): void {
@@ -32,7 +32,7 @@ export function registerSeed(program: Command): void {
           `demo data ready: ${merchantIds.length} merchants` +
             (restockTo === undefined ? '' : `, ${restocked} products restocked`) +
             `\n` +
-            `  customer ${DEMO_CUSTOMER} / ${DEMO_PASSWORD}\n  merchant ${DEMO_MERCHANT} / ${DEMO_PASSWORD}\n`,
+            `  customer ${DEMO_CUSTOMER} / ${DEMO_PASSWORD}\n  merchant ${DEMO_MERCHANT} / ${DEMO_PASSWORD}\n  admin    ${DEMO_ADMIN} / ${DEMO_PASSWORD} (the console's operations view)\n`,
         );
       } finally {
         await db.destroy();

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { one, type Queryable } from './db';
 
-export type Role = 'customer' | 'merchant';
+/** `admin` operates the platform; no one can register as one (the demo data creates one account). */
+export const ROLES = ['customer', 'merchant', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface User {
   id: string;

@@ -7,7 +7,7 @@ describe('demo seed', () => {
   beforeAll(() => db.initialize());
   afterAll(() => db.destroy());
 
-  it('creates the demo catalog and customer once, however often it runs', async () => {
+  it('creates the demo catalog, customer, merchant and admin once, however often it runs', async () => {
     const count = async () =>
       (
         await db.query(
@@ -19,7 +19,9 @@ describe('demo seed', () => {
       )[0];
     const first = await seedDemoData(db);
     const after = await count();
-    expect(after).toEqual({ users: 2, merchants: 3, products: 10 });
+    expect(after).toEqual({ users: 3, merchants: 3, products: 10 });
+    const [admin] = await db.query(`SELECT role FROM users WHERE email = 'admin@orderflow.test'`);
+    expect(admin.role).toBe('admin');
     const second = await seedDemoData(db);
     expect(await count()).toEqual(after);
     expect(second).toEqual(first);

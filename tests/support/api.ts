@@ -5,8 +5,10 @@ import { Counter, Registry } from 'prom-client';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../../api/app';
+import { hashPassword } from '../../api/auth/passwords';
 import { createTokenService } from '../../api/auth/tokens';
 import { createDataSource, pingDatabase } from '../../lib/adapters/postgres/data-source';
+import { createUser } from '../../lib/store/users';
 import { testConfig, memoryLogger } from './services';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -46,7 +48,21 @@ export async function startTestApi(overrides: Record<string, string> = {}) {
     };
     return { url: `http://127.0.0.1:${port}`, stop };
   };
-  return { config, db, http, listen, registry, close: () => db.destroy(), ...actors(http) };
+  /** An admin: no one can register as one, so the account is written to the database as the seed does. */
+  const admin = async () => {
+    const email = `admin-${randomUUID()}@example.test`;
+    const password = 'correct horse battery staple';
+    await createUser(db, {
+      email,
+      name: 'Test admin',
+      role: 'admin',
+      passwordHash: await hashPassword(password),
+    });
+    const login = await http().post('/v1/auth/login').send({ email, password });
+    if (login.status !== 200) throw new Error(`admin login failed: ${login.status}`);
+    return { email, token: login.body.accessToken as string };
+  };
+  return { config, db, http, listen, registry, admin, close: () => db.destroy(), ...actors(http) };
 }
 
 export type TestApi = Awaited<ReturnType<typeof startTestApi>>;
