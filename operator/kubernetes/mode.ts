@@ -6,6 +6,7 @@ import { autoscalerRuntime } from '../runtime';
 import { workerAutoscalerSpec } from '../spec';
 import type { AutoscalerStatus } from '../status';
 import { LeaderElector } from './leader';
+import { labelLeader } from './leader-label';
 import { kubernetesReporter } from './report';
 import { deploymentScaleTarget, kubernetesApis } from './resources';
 import { watchAutoscalers, type CustomObject } from './watch';
@@ -45,6 +46,8 @@ export function kubernetesOperator(kc: KubeConfig = defaultKubeConfig()) {
       runner.upsert(observed);
     };
     let watch: { stop(): void } | undefined;
+    // The pod this process runs in (the chart passes its name and namespace), labelled while it leads.
+    const pod = { name: config.operator.identity, namespace: config.operator.lease.namespace };
     const elector = new LeaderElector({
       apis,
       name: config.operator.lease.name,
@@ -55,6 +58,7 @@ export function kubernetesOperator(kc: KubeConfig = defaultKubeConfig()) {
       logger,
       onStartedLeading: () => {
         metrics.leader.set(1);
+        void labelLeader(apis, pod, true, logger);
         watch = watchAutoscalers({
           kc,
           apis,
@@ -66,12 +70,15 @@ export function kubernetesOperator(kc: KubeConfig = defaultKubeConfig()) {
       },
       onStoppedLeading: () => {
         metrics.leader.set(0);
+        void labelLeader(apis, pod, false, logger);
         watch?.stop();
         watch = undefined;
         void runner.stop();
       },
     });
     metrics.leader.set(0);
+    // A restarted container keeps its pod's labels: it leads nothing until it wins the Lease again.
+    await labelLeader(apis, pod, false, logger);
     elector.start();
     logger.info(
       { identity, namespace: config.operator.namespace ?? '(all)', lease: config.operator.lease },
@@ -100,6 +107,7 @@ export function kubernetesOperator(kc: KubeConfig = defaultKubeConfig()) {
           },
         },
         { name: 'leader lease', run: () => elector.stop() },
+        { name: 'leader label', run: () => labelLeader(apis, pod, false, logger) },
         { name: 'kafka admin and amqp probe', run: closeBrokers },
       ],
     };

@@ -271,6 +271,14 @@ describe('the default install', () => {
     });
   });
 
+  it('lets the API read the autoscalers from the operator that leads, through a Service of its own', () => {
+    const leader = named(objects, 'Service', 'orderflow-operator-leader');
+    expect(leader.spec.selector).toMatchObject({ 'orderflow.io/operator-leader': 'true' });
+    expect(leader.spec.ports).toEqual([expect.objectContaining({ port: 9400, targetPort: 'metrics' })]);
+    const [api] = named(objects, 'Deployment', 'orderflow-api').spec.template.spec.containers;
+    expect(envOf(api).OPERATOR_URL).toBe('http://orderflow-operator-leader:9400');
+  });
+
   it('gives the application pods no Kubernetes API token', () => {
     for (const d of ofKind(objects, 'Deployment').filter((o) => o.metadata.name !== 'orderflow-operator')) {
       expect(d.spec.template.spec.automountServiceAccountToken).toBe(false);

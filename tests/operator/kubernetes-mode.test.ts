@@ -187,6 +187,23 @@ describe('orderflow operator on Kubernetes', () => {
   it('elects one leader, scales the Deployment from queue depth, writes status and Events', async () => {
     const kubeconfig = join(mkdtempSync(join(tmpdir(), 'orderflow-kube-')), 'config');
     writeFileSync(kubeconfig, cp.kubeconfig(OPERATOR_USER.name), { mode: 0o600 });
+    // The pods the two operators would run in (no kubelet here): each labels its own while it leads.
+    for (const name of ['operator-a', 'operator-b'])
+      await core.createNamespacedPod({
+        namespace: OPERATOR_NS,
+        body: { metadata: { name }, spec: { containers: [{ name: 'operator', image: 'orderflow:test' }] } },
+      });
+    const leaderLabels = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          ['operator-a', 'operator-b'].map(async (name) => [
+            name,
+            (await core.readNamespacedPod({ name, namespace: OPERATOR_NS })).metadata?.labels?.[
+              'orderflow.io/operator-leader'
+            ],
+          ]),
+        ),
+      );
     const [a, b] = [
       await startOperator('operator-a', kubeconfig),
       await startOperator('operator-b', kubeconfig),
@@ -197,6 +214,16 @@ describe('orderflow operator on Kubernetes', () => {
     await eventually(async () => [await isLeader(a), await isLeader(b)].filter(Boolean).length === 1, {
       what: 'exactly one leader',
     });
+    const leading = (await isLeader(a)) ? a : b;
+    await eventually(
+      async () =>
+        JSON.stringify(await leaderLabels()) ===
+        JSON.stringify({
+          'operator-a': String(leading === a),
+          'operator-b': String(leading === b),
+        }),
+      { what: 'the leader pod labelled true, the standby false' },
+    );
 
     // The whole backlog is in place before the autoscaler exists, so it scales in one step.
     await backlog.publish(45);
@@ -302,6 +329,9 @@ describe('orderflow operator on Kubernetes', () => {
     await eventually(async () => (await isLeader(follower)) === true, {
       what: 'the follower takes over',
       timeoutMs: 20_000,
+    });
+    await eventually(async () => (await leaderLabels())[follower.name] === 'true', {
+      what: "the new leader's pod labelled",
     });
     await backlog.purge();
     await eventually(async () => (await replicas('orderflow-worker-pay')) === 1, {
