@@ -1,9 +1,9 @@
-import { createServer } from 'node:http';
 import { Counter } from 'prom-client';
 import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
 import { purgeIdempotencyKeys } from '../lib/store/idempotency';
 import type { ProcessContext, RunningRole } from '../lib/process';
 import { createApp } from './app';
+import { createHttpServer } from './http-server';
 import { createTokenService } from './auth/tokens';
 
 /** Idempotency keys are kept at least this long. */
@@ -31,10 +31,7 @@ export async function startApi({ config, logger, registry }: ProcessContext): Pr
     { config, db, logger, tokens: createTokenService(config.jwt), metrics: { ordersCreated } },
     { registry, readiness: { database: () => pingDatabase(db) } },
   );
-  const server = createServer(app.callback());
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
+  const server = createHttpServer(app.callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.http.port, config.http.host, resolve);

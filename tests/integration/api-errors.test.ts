@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { bearer, startTestApi, type TestApi } from '../support/api';
 
 let api: TestApi;
@@ -77,6 +78,38 @@ describe('HTTP errors are RFC 9457 problems', () => {
 
   it('a missing body where one is required -> 400', async () => {
     expectProblem(await api.http().post('/v1/orders').set(bearer(token)), 400);
+  });
+});
+
+/** Sends bytes as they are (no HTTP client would send these) and reads the answer until the server closes. */
+async function raw(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(request));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('requests HTTP itself refuses, before the app sees them', () => {
+  it.each([
+    // NUL in a header value (an Idempotency-Key here): the parser refuses it, so the API cannot name the field
+    ['NUL in a header', 'POST /v1/orders HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\u0000b\r\n\r\n', 400],
+    ['a broken request line', 'GET /v1/orders HTTP/9\r\n\r\n', 400],
+    ['headers over the size limit', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ])('%s: a problem+json with the right status, then the connection closes', async (_, request, status) => {
+    const { url, stop } = await api.listen();
+    try {
+      const answer = await raw(url, request);
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(head).toMatch(/content-type: application\/problem\+json/i);
+      expect(JSON.parse(body!)).toMatchObject({ status, type: expect.stringMatching(/^https:\/\//) });
+    } finally {
+      await stop();
+    }
   });
 });
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../../api/app';
+import { createHttpServer } from '../../api/http-server';
 import { hashPassword } from '../../api/auth/passwords';
 import { createTokenService } from '../../api/auth/tokens';
 import { createDataSource, pingDatabase } from '../../lib/adapters/postgres/data-source';
@@ -39,7 +39,7 @@ export async function startTestApi(overrides: Record<string, string> = {}) {
   const http = () => request(server);
   /** The same app on a loopback port the kernel picks, for a client outside this process. */
   const listen = async () => {
-    const listener = createServer(server);
+    const listener = createHttpServer(server);
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     const { port } = listener.address() as AddressInfo;
     const stop = () => {
