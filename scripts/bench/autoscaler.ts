@@ -9,7 +9,8 @@
  * The defaults (1200 orders at 15/s, 100 ms per stage, prefetch 1, 30 messages per replica) take about
  * 3.5 minutes on a 2-core machine; the examples' 60 s scale-down windows are most of the tail. Stage
  * queues and the dispatcher's consumer group are shared with anything else on the same brokers: the
- * bench warns when it finds consumers or messages there before it starts.
+ * bench warns when it finds consumers or messages there before it starts. With --cluster, the same step
+ * runs against the kind cluster's release instead (scripts/bench/autoscaler-cluster.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { managementQueue } from '../../lib/adapters/rabbitmq/management';
 import { loadConfig } from '../../lib/config';
 import { STAGES } from '../../lib/domain/pipeline';
 import { stageQueue } from '../../lib/messaging';
+import { clusterBench } from './autoscaler-cluster';
 import { buildDist, ensureStack, freePort, ROOT } from './support';
 
 const DATABASE = 'orderflow_bench_autoscaler';
@@ -44,6 +46,7 @@ const { values: flags } = parseArgs({
     'polling-interval': { type: 'string', default: '1' },
     'scale-down-window': { type: 'string' },
     timeout: { type: 'string', default: '360' },
+    cluster: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -61,7 +64,9 @@ if (flags.help) {
                              examples, 50; 0 scales on depth alone)
   --polling-interval S       pollingIntervalSeconds (default 1; examples: 5)
   --scale-down-window S      override scaleDown.stabilizationWindowSeconds (default: as in the examples)
-  --timeout S                overall bound of the run (default 360)`);
+  --timeout S                overall bound of the run (default 360)
+  --cluster                  the same step against the kind cluster's release instead (npm run cluster:up,
+                             then skaffold run, first): --orders, --rate and --stage-latency-ms apply`);
   process.exit(0);
 }
 
@@ -812,7 +817,10 @@ let exitCode = 0;
 const interrupted = new Promise<never>((_, reject) =>
   process.once('SIGINT', () => reject(new Error('interrupted: cleaning up'))),
 );
-Promise.race([main(), interrupted])
+Promise.race([
+  flags.cluster ? clusterBench({ orders: ORDERS, rate: RATE, stageLatencyMs: STAGE_LATENCY_MS }) : main(),
+  interrupted,
+])
   .catch((err: unknown) => {
     console.error(err);
     exitCode = 1;
