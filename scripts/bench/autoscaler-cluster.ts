@@ -146,7 +146,7 @@ export async function clusterBench(options: {
             source: {},
           };
           STAGES.forEach((stage, i) => {
-            const wa = autoscalers.items.find((a) => a.metadata.name === `worker-${stage}`);
+            const wa = autoscalers.items.find((a) => a.metadata.name === `orderflow-worker-${stage}`);
             targets[stage] ??=
               wa?.spec.triggers.find((t) => t.type === 'rabbitmq')?.metadata.messagesPerReplica ?? 0;
             sample.ready[stage] = ready[i];
