@@ -222,3 +222,57 @@ export const historyView = z.object({
     }),
   ),
 });
+
+/** `Last-Event-ID`: the id of the last event a client received (an order_history id). */
+export const lastEventId = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, 'must be the id of an event this API sent (digits)');
+
+const statusChange = {
+  orderId: uuid,
+  status: z.enum(ORDER_STATUSES),
+  fromStatus: z.enum(ORDER_STATUSES).nullable().describe('null for a new order'),
+  reason: z.string().nullable(),
+  at: z.string().describe('when the change committed (ISO 8601)'),
+};
+export const orderEventData = z.object(statusChange);
+export const merchantEventData = z.object({
+  ...statusChange,
+  customerId: uuid,
+  totalCents: z.number().int(),
+});
+
+/** The JSON Schema of a JSON text inside another schema (no `$schema` of its own). */
+function jsonContent(schema: z.ZodType): Record<string, unknown> {
+  const json: Record<string, unknown> = z.toJSONSchema(schema, { io: 'output' });
+  delete json.$schema;
+  return json;
+}
+
+/** One Server-Sent Event as a client's parser yields it; `data` is JSON of the given shape. */
+const statusEvent = (data: z.ZodType, description: string) =>
+  z
+    .object({
+      id: z
+        .string()
+        .regex(/^[0-9]+$/)
+        .describe("the change's id: send the last one back as Last-Event-ID to resume"),
+      event: z.literal('status'),
+      data: z
+        .string()
+        .meta({ contentMediaType: 'application/json', contentSchema: jsonContent(data) })
+        .describe(description),
+    })
+    .describe(
+      'Each event is `id: <history id>`, `event: status`, `data: <JSON>` and a blank line. The stream ' +
+        'starts with `retry: 2000`; a `: heartbeat` comment line comes every 15 s.',
+    );
+
+export const orderStatusEvent = statusEvent(
+  orderEventData,
+  'JSON: {orderId, status, fromStatus, reason, at}',
+);
+export const merchantStatusEvent = statusEvent(
+  merchantEventData,
+  'JSON: {orderId, status, fromStatus, reason, at, customerId, totalCents}',
+);

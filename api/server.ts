@@ -27,7 +27,7 @@ export async function startApi({ config, logger, registry }: ProcessContext): Pr
     labelNames: ['outcome'],
     registers: [registry],
   });
-  const { app, drain } = createApp(
+  const { app, drain, closeStreams } = createApp(
     { config, db, logger, tokens: createTokenService(config.jwt), metrics: { ordersCreated } },
     { registry, readiness: { database: () => pingDatabase(db) } },
   );
@@ -50,6 +50,8 @@ export async function startApi({ config, logger, registry }: ProcessContext): Pr
     readiness: {},
     shutdown: [
       { name: 'drain readiness', run: drain },
+      // Before closing the server: an open event stream is a request that never finishes by itself.
+      { name: 'end event streams', run: closeStreams },
       {
         name: 'stop accepting and finish in-flight requests',
         run: () =>

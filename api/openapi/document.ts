@@ -53,7 +53,7 @@ function parameters(route: AnyRoute) {
     in: 'header',
     required: h.required,
     description: h.description,
-    schema: jsonSchema(headerToken, 'input'),
+    schema: jsonSchema(h.schema ?? headerToken, 'input'),
   }));
   return [...fromObject(route.params, 'path'), ...fromObject(route.query, 'query'), ...headers];
 }
@@ -63,8 +63,15 @@ function operation(route: AnyRoute) {
   for (const [status, response] of Object.entries(route.responses)) {
     responses[status] = {
       description: response.description,
+      // An event stream's `schema` describes one event (Open API 3.1 has no itemSchema yet).
       ...(response.schema
-        ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } }
+        ? {
+            content: {
+              [response.eventStream ? 'text/event-stream' : 'application/json']: {
+                schema: jsonSchema(response.schema, 'output'),
+              },
+            },
+          }
         : {}),
       ...(response.headers
         ? {

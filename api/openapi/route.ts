@@ -23,12 +23,18 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   body?: B;
   query?: Q;
   params?: P;
-  /** Documented success responses. */
-  responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
+  /** Documented success responses; `eventStream`: a `text/event-stream` whose events `schema` describes. */
+  responses: Record<
+    number,
+    { description: string; schema?: z.ZodType; headers?: Record<string, string>; eventStream?: boolean }
+  >;
   /** Documented error statuses. */
   errors: number[];
-  /** Request headers the operation reads, each a `headerToken` (checked before the handler runs). */
-  headers?: { name: string; description: string; required: boolean }[];
+  /**
+   * Request headers the operation reads, each a `headerToken` unless it has a `schema` (checked before
+   * the handler runs).
+   */
+  headers?: { name: string; description: string; required: boolean; schema?: z.ZodType }[];
   handle(
     ctx: Context,
     input: { body: z.output<B>; query: z.output<Q>; params: z.output<P>; user: TokenClaims },
@@ -52,10 +58,10 @@ export const idParams = <K extends string>(...names: K[]) =>
 
 /** 400 naming each declared header that is sent but not a token, or required and missing. */
 function checkHeaders(ctx: Context, route: AnyRoute): void {
-  const errors = (route.headers ?? []).flatMap(({ name, required }) => {
+  const errors = (route.headers ?? []).flatMap(({ name, required, schema }) => {
     const value = ctx.headers[name.toLowerCase()];
     if (value === undefined && !required) return [];
-    const result = headerToken.safeParse(value ?? '');
+    const result = (schema ?? headerToken).safeParse(value ?? '');
     return result.success ? [] : fieldErrors(result.error).map((e) => ({ ...e, field: name }));
   });
   if (errors.length > 0) throw problems.validation(errors);
