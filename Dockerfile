@@ -15,6 +15,8 @@ COPY cli ./cli
 COPY lib ./lib
 COPY operator ./operator
 COPY workers ./workers
+# The web console (Vite), built into dist/console and served by the API at /.
+COPY console ./console
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund --offline
 
 FROM node:20-bookworm-slim AS runtime

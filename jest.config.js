@@ -1,9 +1,11 @@
 /**
- * Four projects. `main`: unit tests beside the code (*.test.ts) and integration tests in tests/, run
+ * Five projects. `main`: unit tests beside the code (*.test.ts) and integration tests in tests/, run
  * in parallel. `pipeline`: end-to-end runs of the real processes in tests/pipeline, one file at a time
  * (they kill processes and restart brokers), on a database of their own. `operator`: the operator
- * against a real kube-apiserver and etcd started per file (tests/support/control-plane.ts). `cluster`: the
- * platform on a real kind cluster (scripts/test.sh creates it first), one file, in order.
+ * against a real kube-apiserver and etcd started per file (tests/support/control-plane.ts). `console`:
+ * the web console in headless Chromium against a real `orderflow up` (tests/console), one file at a
+ * time. `cluster`: the platform on a real kind cluster (scripts/test.sh creates it first), one file, in
+ * order. The console's own logic has Vitest unit tests (console/src/*.test.ts), run by scripts/test.sh.
  */
 // @kubernetes/client-node 1.x and the ES-module-only packages it loads are compiled to CommonJS for
 // jest, whose runtime cannot load ES modules on Node 20 (Node itself can: dist/ needs no such step).
@@ -54,6 +56,11 @@ module.exports = {
       ...common,
       displayName: 'operator',
       testMatch: ['<rootDir>/tests/operator/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'console',
+      testMatch: ['<rootDir>/tests/console/**/*.test.ts'],
     },
     {
       ...common,

@@ -10,6 +10,8 @@ import { observe } from './middleware/observe';
 import { openApiDocument } from './openapi/document';
 import { mountRoutes } from './openapi/route';
 import { authRoutes } from './routes/auth';
+import { consoleRoutes } from './routes/console';
+import { eventRoutes, type EventStreamOptions } from './routes/events';
 import { merchantRoutes } from './routes/merchants';
 import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
@@ -21,14 +23,23 @@ export interface ApiApp {
   app: Koa;
   /** From now on /readyz answers 503 so load balancers stop sending traffic. */
   drain(): void;
+  /** Ends every open event stream (each would hold the server open); streams asked for later end at once. */
+  closeStreams(): void;
 }
 
 export function createApp(
   deps: ApiDeps,
-  options: { registry: Registry; readiness: Record<string, ReadinessCheck> },
+  options: { registry: Registry; readiness: Record<string, ReadinessCheck>; events?: EventStreamOptions },
 ): ApiApp {
   const app = new Koa({ proxy: false });
-  const routes = [...authRoutes(deps), ...merchantRoutes(deps), ...orderRoutes(deps), ...opsRoutes(deps)];
+  const events = eventRoutes(deps, options.events);
+  const routes = [
+    ...authRoutes(deps),
+    ...merchantRoutes(deps),
+    ...orderRoutes(deps),
+    ...opsRoutes(deps),
+    ...events.routes,
+  ];
   let draining = false;
 
   // Every method Node parses counts as implemented: one the path does not declare (TRACE, PUT) is then
@@ -57,10 +68,13 @@ export function createApp(
   app.use(system.allowedMethods());
   app.use(v1.routes());
   app.use(v1.allowedMethods());
+  // Last: the web console answers only what no API route did.
+  app.use(consoleRoutes());
   return {
     app,
     drain: () => {
       draining = true;
     },
+    closeStreams: events.close,
   };
 }

@@ -1,15 +1,6 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { projectRoot } from '../lib/paths';
 
-/** The project root (where package.json is), from source or from dist/. */
-export function projectRoot(start = __dirname): string {
-  let dir = start;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${start}`);
-    dir = parent;
-  }
-  return dir;
-}
+export { projectRoot };
 
 export const stackScript = () => join(projectRoot(), 'scripts', 'stack.sh');

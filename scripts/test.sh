@@ -20,6 +20,12 @@ echo "== pipeline tests (real processes, faults injected, one file at a time)"
 npx jest --ci --selectProjects pipeline --runInBand "$@"
 echo "== operator tests (a real kube-apiserver and etcd per file, one file at a time)"
 npx jest --ci --selectProjects operator --runInBand "$@"
+echo "== web console: type-check, unit tests (Vitest), build, then the browser tests (headless Chromium against a real orderflow up)"
+npx tsc --noEmit -p console/tsconfig.json
+npx vitest run --config console/vite.config.ts
+npm run --silent build:console
+bash scripts/stack/chromium.sh ensure >/dev/null
+npx jest --ci --selectProjects console --runInBand "$@"
 if [ "${ORDERFLOW_CLUSTER_TESTS:-1}" = 0 ]; then
   echo "== cluster tests NOT run (ORDERFLOW_CLUSTER_TESTS=0): kind, the image, skaffold, helm, chaos and Prometheus untested"
   exit 0

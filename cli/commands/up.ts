@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { Config } from '../../lib/config';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
 import { maskSecrets } from '../../lib/mask';
-import { DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../demo-data';
+import { DEMO_ADMIN, DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../demo-data';
 import { projectRoot, stackScript } from '../paths';
 import { configOrExit } from '../../lib/process';
 import { localRoles } from '../roles';
@@ -109,6 +109,8 @@ function printTable(
   const lines = [
     '',
     'Orderflow is running:',
+    `  web console       ${api}/  (open it in a browser; demo accounts below)`,
+    '',
     ...rows,
     '',
     `  API docs          ${api}/docs`,
@@ -122,6 +124,7 @@ function printTable(
     '',
     `  demo customer     ${DEMO_CUSTOMER} / ${DEMO_PASSWORD}`,
     `  demo merchant     ${DEMO_MERCHANT} / ${DEMO_PASSWORD}`,
+    `  demo admin        ${DEMO_ADMIN} / ${DEMO_PASSWORD}  (the console's Operations page)`,
     ...(jwtSecret ? [`  dev JWT secret    ${jwtSecret}  (kept in .stack/dev-jwt-secret)`] : []),
     '',
     `  try: curl -s ${api}/v1/auth/login -H 'content-type: application/json' \\`,
