@@ -1,7 +1,7 @@
 /**
  * npm run bench:platform — what a user gets from `npm start` and `orderflow load`: `orderflow up`
  * (every role under the supervisor, the local operator, default settings and logging) on a database
- * of its own, then `orderflow load --concurrency 64`'s own code in this process at a rate (BENCH_RATE, default 400/s) for
+ * of its own, then `orderflow load --concurrency 64`'s own code in this process at a rate (BENCH_RATE, default 300/s, the goal) for
  * BENCH_ORDERS orders (default 6,000). Prints orders accepted and completed per second, accept and
  * end-to-end latency, the machine's CPU per completed order against the idle platform's in the same
  * run, and CPU per order by process role (from /proc).
@@ -16,7 +16,7 @@ import { cpuBetween, cpuSnapshot, formatPerUnit, idleMachineMsPerSecond } from '
 import { benchDatabase, buildDist, ensureStack, freePort, ROOT } from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 6000);
-const RATE = Number(process.env.BENCH_RATE ?? 400);
+const RATE = Number(process.env.BENCH_RATE ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const MAIN = join(ROOT, 'dist/cli/main.js');
 

@@ -155,6 +155,34 @@ describe('Orderflow on kind', () => {
     report.readme = { createdToCompletedMs: Date.now() - started };
   });
 
+  it("serves the web console from the image, and its operations view reads the leading operator's autoscalers", async () => {
+    const page = await http().get('/').set('Accept', 'text/html');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    const login = await http()
+      .post('/v1/auth/login')
+      .send({ email: 'admin@orderflow.test', password: 'orderflow-demo' });
+    expect(login.status).toBe(200);
+    // Through the <operator>-leader Service: the pod that holds the Lease labels itself.
+    const overview = await eventually(
+      async () => {
+        const res = await http().get('/v1/ops/overview').set(bearer(login.body.accessToken));
+        return res.status === 200 && res.body.autoscalers?.length > 0 ? res.body : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, what: 'the operations view with the autoscalers' },
+    );
+    expect(overview.stages.map((s: { stage: string }) => s.stage)).toEqual([
+      'validate',
+      'reserve',
+      'pay',
+      'complete',
+    ]);
+    expect(overview.autoscalers.map((a: { target: string }) => a.target)).toEqual(
+      expect.arrayContaining(['orderflow-worker-pay', 'orderflow-dispatcher']),
+    );
+  });
+
   it('the operator scales a slowed worker stage from its live backlog, new pods drain it, and it scales back without a redelivery', async () => {
     const stage = 'orderflow-worker-pay';
     const queue = 'orderflow.stage.pay';
