@@ -109,7 +109,7 @@ export class Reconciler {
       };
     }
     const triggers = this.triggers.map((t, i): TriggerStatus => {
-      const { reading, error } = readings[i]!;
+      const { reading, error, origin } = readings[i]!;
       return reading.value === undefined
         ? { name: reading.name, type: t.type, error }
         : {
@@ -117,7 +117,7 @@ export class Reconciler {
             type: t.type,
             value: reading.value,
             replicas: triggerReplicas({ ...reading, value: reading.value }),
-            ...(readings[i]!.origin ? { source: readings[i]!.origin } : {}),
+            ...(origin ? { source: origin } : {}),
           };
     });
     const outcome: Outcome = { kind: 'decided', decision, failingSources };

@@ -3,42 +3,8 @@ import { managementApi, managementQueue } from '../../lib/adapters/rabbitmq/mana
 import { STAGES } from '../../lib/domain/pipeline';
 import { DEAD_LETTER_QUEUE, stageQueue } from '../../lib/messaging';
 import { one, type Queryable } from '../../lib/store/db';
-
-/**
- * What the console's operations view shows, read from the sources the operator and Prometheus read:
- * RabbitMQ's management API (queues, rates, dead letters), PostgreSQL (outbox backlog) and the
- * operator's own status (autoscalers; the dispatcher's Kafka lag is its Kafka trigger's reading).
- * Nothing is computed here that those sources do not say.
- */
-export interface OpsOverview {
-  at: string;
-  stages: {
-    stage: string;
-    queue: string;
-    ready: number;
-    unacked: number;
-    consumers: number;
-    publishRate: number;
-    ackRate: number;
-  }[];
-  deadLetters: {
-    count: number;
-    recent: { messageId: string | null; reason: string | null; source: string | null }[];
-  };
-  outbox: { backlog: number };
-  kafka: { lag: number | null };
-  autoscalers: AutoscalerSummary[] | null;
-}
-
-export interface AutoscalerSummary {
-  name: string;
-  target: string;
-  minReplicas: number;
-  maxReplicas: number;
-  currentReplicas: number;
-  desiredReplicas: number;
-  triggers: { name: string; value?: number; replicas?: number; source?: string; error?: string }[];
-}
+import type { AutoscalerView } from '../../operator/runner';
+import type { AutoscalerSummary, OpsOverview } from './types';
 
 export class SourceUnavailable extends Error {}
 
@@ -108,20 +74,7 @@ async function autoscalers(operatorUrl: string): Promise<AutoscalerSummary[] | n
       signal: AbortSignal.timeout(2000),
     });
     if (!res.ok) return null;
-    const body = (await res.json()) as {
-      leader?: boolean;
-      autoscalers?: {
-        name: string;
-        target: string;
-        minReplicas: number;
-        maxReplicas: number;
-        status?: {
-          currentReplicas: number;
-          desiredReplicas: number;
-          triggers: AutoscalerSummary['triggers'];
-        };
-      }[];
-    };
+    const body = (await res.json()) as { leader?: boolean; autoscalers?: AutoscalerView[] };
     // A standby operator does not measure; its list says nothing about the load.
     if (body.leader === false) return null;
     return (body.autoscalers ?? []).map((a) => ({
@@ -131,13 +84,8 @@ async function autoscalers(operatorUrl: string): Promise<AutoscalerSummary[] | n
       maxReplicas: a.maxReplicas,
       currentReplicas: a.status?.currentReplicas ?? 0,
       desiredReplicas: a.status?.desiredReplicas ?? 0,
-      triggers: (a.status?.triggers ?? []).map(({ name, value, replicas, source, error }) => ({
-        name,
-        ...(value !== undefined ? { value } : {}),
-        ...(replicas !== undefined ? { replicas } : {}),
-        ...(source !== undefined ? { source } : {}),
-        ...(error !== undefined ? { error } : {}),
-      })),
+      // The trigger's type is in its name (`kafka:`, `rabbitmq:`).
+      triggers: (a.status?.triggers ?? []).map(({ type: _type, ...trigger }) => trigger),
     }));
   } catch {
     return null;

@@ -48,6 +48,30 @@ export function busy<T>(button: HTMLButtonElement, work: () => Promise<T>): Prom
   });
 }
 
+/**
+ * A form's submit: the page does not reload, the last refusal is cleared, the button is busy while
+ * `work` runs, and a refusal is shown in the form's error slot after `lead`.
+ */
+export function onSubmit(
+  form: HTMLFormElement,
+  submit: HTMLButtonElement,
+  error: ReturnType<typeof errorSlot>,
+  lead: string,
+  work: () => Promise<void>,
+): void {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    error.clear();
+    void busy(submit, async () => {
+      try {
+        await work();
+      } catch (err) {
+        error.show(err, lead);
+      }
+    });
+  });
+}
+
 export const statusBadge = (status: string) =>
   h('span', { class: `badge badge-${status.toLowerCase()}` }, status);
 

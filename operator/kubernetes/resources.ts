@@ -57,8 +57,7 @@ export function deploymentScaleTarget(
     }
   };
   /** Each running pod with what it holds: undefined for a Ready pod whose metrics cannot be read. */
-  const heldByPod = async () => {
-    const selector = (await readScale())?.status?.selector;
+  const heldByPod = async (selector: string | undefined) => {
     if (!selector) return [];
     const pods = await apis.core.listNamespacedPod({ namespace, labelSelector: selector });
     const running = pods.items.filter((p) => p.status?.phase === 'Running' && p.status.podIP);
@@ -74,8 +73,8 @@ export function deploymentScaleTarget(
       }),
     );
   };
-  const markDeletionCosts = async () => {
-    const pods = await heldByPod();
+  const markDeletionCosts = async (selector: string | undefined) => {
+    const pods = await heldByPod(selector);
     const costs = removalCosts(pods.map((p) => p.held));
     await Promise.all(
       pods.map(({ pod }, i) => {
@@ -100,11 +99,11 @@ export function deploymentScaleTarget(
       return scale ? (scale.spec?.replicas ?? 0) : undefined;
     },
     async scale(replicas) {
-      const current = (await readScale())?.spec?.replicas ?? 0;
-      if (replicas < current) {
+      const current = await readScale();
+      if (replicas < (current?.spec?.replicas ?? 0)) {
         // Best effort: without the costs (say, no pod access in that namespace) the ReplicaSet
         // chooses alone, as it would without this operator.
-        await markDeletionCosts().catch((err: unknown) =>
+        await markDeletionCosts(current?.status?.selector).catch((err: unknown) =>
           logger.warn({ err, deployment: name, namespace }, 'could not mark pod deletion costs'),
         );
       }
@@ -114,7 +113,7 @@ export function deploymentScaleTarget(
       );
     },
     async held() {
-      const pods = await heldByPod();
+      const pods = await heldByPod((await readScale())?.status?.selector);
       const unreadable = pods.filter((p) => p.held === undefined).map((p) => p.pod.metadata?.name);
       if (unreadable.length > 0) throw new Error(`metrics not readable: ${unreadable.join(', ')}`);
       return pods.reduce((sum, p) => sum + (p.held ?? 0), 0);

@@ -25,6 +25,7 @@ import { managementQueue } from '../../lib/adapters/rabbitmq/management';
 import { loadConfig } from '../../lib/config';
 import { STAGES } from '../../lib/domain/pipeline';
 import { stageQueue } from '../../lib/messaging';
+import type { AutoscalerView } from '../../operator/runner';
 import { clusterBench } from './autoscaler-cluster';
 import { buildDist, ensureStack, freePort, ROOT } from './support';
 
@@ -97,17 +98,6 @@ interface RoleView {
   role: string;
   replicas: number;
   instances: { state: string; pid?: number }[];
-}
-interface AutoscalerItem {
-  name: string;
-  target: string;
-  minReplicas: number;
-  maxReplicas: number;
-  status?: {
-    currentReplicas: number;
-    desiredReplicas: number;
-    triggers: { name: string; value?: number; replicas?: number }[];
-  };
 }
 interface Scaler {
   name: string;
@@ -356,7 +346,7 @@ async function main() {
   await waitUntil('orderflow up', () => upLines.some((l) => l.includes('Orderflow is running')), 90_000);
   await waitUntil('the API', async () => (await fetch(`${apiUrl}/readyz`)).ok, 60_000);
   const listAutoscalers = () =>
-    getJson<{ autoscalers: AutoscalerItem[] }>(`${operatorUrl}/v1/autoscalers`).then((r) => r?.autoscalers);
+    getJson<{ autoscalers: AutoscalerView[] }>(`${operatorUrl}/v1/autoscalers`).then((r) => r?.autoscalers);
   await waitUntil(
     'the autoscalers',
     async () => {

@@ -2,7 +2,7 @@ import { api, logIn } from '../api';
 import { field, h, selectField } from '../dom';
 import type { PageContext } from '../page';
 import { homeFor } from '../home';
-import { busy, errorSlot, link, pageTitle } from '../ui';
+import { errorSlot, link, onSubmit, pageTitle } from '../ui';
 
 export function loginPage(ctx: PageContext): void {
   const error = errorSlot();
@@ -22,18 +22,10 @@ export function loginPage(ctx: PageContext): void {
     password.wrapper,
     submit,
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    error.clear();
-    void busy(submit, async () => {
-      try {
-        const me = await logIn(email.input.value.trim(), password.input.value);
-        ctx.refreshShell();
-        ctx.navigate(ctx.query.get('next') ?? homeFor(me), { replace: true });
-      } catch (err) {
-        error.show(err, 'Could not log in:');
-      }
-    });
+  onSubmit(form, submit, error, 'Could not log in:', async () => {
+    const me = await logIn(email.input.value.trim(), password.input.value);
+    ctx.refreshShell();
+    ctx.navigate(ctx.query.get('next') ?? homeFor(me), { replace: true });
   });
   const title = pageTitle('Log in');
   title.id = 'login-title';
@@ -64,26 +56,18 @@ export function signupPage(ctx: PageContext): void {
     role.wrapper,
     submit,
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    error.clear();
-    void busy(submit, async () => {
-      try {
-        await api('POST', '/v1/auth/register', {
-          body: {
-            name: name.input.value,
-            email: email.input.value.trim(),
-            password: password.input.value,
-            role: role.select.value,
-          },
-        });
-        const me = await logIn(email.input.value.trim(), password.input.value);
-        ctx.refreshShell();
-        ctx.navigate(homeFor(me), { replace: true });
-      } catch (err) {
-        error.show(err, 'Could not create the account:');
-      }
+  onSubmit(form, submit, error, 'Could not create the account:', async () => {
+    await api('POST', '/v1/auth/register', {
+      body: {
+        name: name.input.value,
+        email: email.input.value.trim(),
+        password: password.input.value,
+        role: role.select.value,
+      },
     });
+    const me = await logIn(email.input.value.trim(), password.input.value);
+    ctx.refreshShell();
+    ctx.navigate(homeFor(me), { replace: true });
   });
   const title = pageTitle('Create an account');
   title.id = 'signup-title';

@@ -5,7 +5,7 @@ import type { PageContext } from '../page';
 import { problemMessage } from '../problem';
 import { session } from '../session';
 import { followEvents, StreamRefused } from '../sse';
-import { busy, errorBox, errorSlot, link, ordersTable, pageTitle, statusBadge } from '../ui';
+import { busy, errorBox, errorSlot, link, onSubmit, ordersTable, pageTitle, statusBadge } from '../ui';
 
 export async function merchantHomePage(ctx: PageContext): Promise<void> {
   const list = h('div');
@@ -44,18 +44,10 @@ export async function merchantHomePage(ctx: PageContext): Promise<void> {
       fill(list, errorBox(err, 'Your stores could not be loaded:'));
     }
   };
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    error.clear();
-    void busy(submit, async () => {
-      try {
-        const store = await api<Merchant>('POST', '/v1/merchants', { body: { name: name.input.value } });
-        announce(`Store ${store.name} opened`);
-        ctx.navigate(`/merchant/${store.id}`);
-      } catch (err) {
-        error.show(err, 'The store was not opened:');
-      }
-    });
+  onSubmit(form, submit, error, 'The store was not opened:', async () => {
+    const store = await api<Merchant>('POST', '/v1/merchants', { body: { name: name.input.value } });
+    announce(`Store ${store.name} opened`);
+    ctx.navigate(`/merchant/${store.id}`);
   });
   await draw();
 }

@@ -4,37 +4,7 @@ import { fill, h, svg } from '../dom';
 import { formatNumber, formatTime } from '../format';
 import type { PageContext } from '../page';
 import { errorBox, pageTitle } from '../ui';
-
-/** GET /v1/ops/overview: the same sources the operator and Prometheus read, nothing computed here. */
-interface Overview {
-  at: string;
-  stages: {
-    stage: string;
-    queue: string;
-    ready: number;
-    unacked: number;
-    consumers: number;
-    publishRate: number;
-    ackRate: number;
-  }[];
-  deadLetters: {
-    count: number;
-    recent: { messageId: string | null; reason: string | null; source: string | null }[];
-  };
-  outbox: { backlog: number };
-  kafka: { lag: number | null };
-  autoscalers:
-    | null
-    | {
-        name: string;
-        target: string;
-        minReplicas: number;
-        maxReplicas: number;
-        currentReplicas: number;
-        desiredReplicas: number;
-        triggers: { name: string; value?: number; replicas?: number; source?: string; error?: string }[];
-      }[];
-}
+import type { OpsOverview } from '../../../api/ops/types';
 
 const POLL_MS = 2000;
 const WIDTH = 300;
@@ -82,7 +52,7 @@ function chart(title: string, lines: Line[], history: Map<string, Point[]>): HTM
   );
 }
 
-function record(history: Map<string, Point[]>, o: Overview): void {
+function record(history: Map<string, Point[]>, o: OpsOverview): void {
   const t = Date.parse(o.at) || Date.now();
   const put = (key: string, v: number | null | undefined) => {
     if (typeof v === 'number') history.set(key, pushPoint(history.get(key) ?? [], { t, v }));
@@ -105,7 +75,7 @@ function record(history: Map<string, Point[]>, o: Overview): void {
 const stat = (label: string, value: string) =>
   h('div', { class: 'stat' }, h('dt', {}, label), h('dd', {}, value));
 
-function stagesSection(o: Overview, history: Map<string, Point[]>): HTMLElement {
+function stagesSection(o: OpsOverview, history: Map<string, Point[]>): HTMLElement {
   return h(
     'section',
     { 'aria-labelledby': 'stages' },
@@ -148,13 +118,13 @@ function stagesSection(o: Overview, history: Map<string, Point[]>): HTMLElement 
   );
 }
 
-function triggerText(t: NonNullable<Overview['autoscalers']>[number]['triggers'][number]): string {
+function triggerText(t: NonNullable<OpsOverview['autoscalers']>[number]['triggers'][number]): string {
   if (t.error) return `${t.name}: error, ${t.error}`;
   const value = t.value === undefined ? 'no reading' : formatNumber(t.value);
   return `${t.name} = ${value}${t.replicas === undefined ? '' : ` → ${t.replicas} replicas`}${t.source ? ` (${t.source})` : ''}`;
 }
 
-function autoscalersSection(o: Overview, history: Map<string, Point[]>): HTMLElement {
+function autoscalersSection(o: OpsOverview, history: Map<string, Point[]>): HTMLElement {
   const heading = h('h2', { id: 'autoscalers' }, 'Autoscalers');
   if (!o.autoscalers)
     return h(
@@ -233,7 +203,7 @@ function autoscalersSection(o: Overview, history: Map<string, Point[]>): HTMLEle
   );
 }
 
-function backlogSection(o: Overview, history: Map<string, Point[]>): HTMLElement {
+function backlogSection(o: OpsOverview, history: Map<string, Point[]>): HTMLElement {
   return h(
     'section',
     { 'aria-labelledby': 'backlog' },
@@ -257,7 +227,7 @@ function backlogSection(o: Overview, history: Map<string, Point[]>): HTMLElement
   );
 }
 
-function deadLettersSection(o: Overview): HTMLElement {
+function deadLettersSection(o: OpsOverview): HTMLElement {
   const { count, recent } = o.deadLetters;
   return h(
     'section',
@@ -310,7 +280,7 @@ export function opsPage(ctx: PageContext): void {
   let timer: number | undefined;
   const poll = async () => {
     try {
-      const overview = await api<Overview>('GET', '/v1/ops/overview', { signal: ctx.signal });
+      const overview = await api<OpsOverview>('GET', '/v1/ops/overview', { signal: ctx.signal });
       record(history, overview);
       fill(error);
       updated.textContent = `Updated ${formatTime(overview.at)}; every 2 seconds, charts show the last 2 minutes.`;

@@ -4,7 +4,7 @@ import { announce, field, fill, h, selectField } from '../dom';
 import { formatCents } from '../format';
 import type { PageContext } from '../page';
 import { session } from '../session';
-import { busy, errorBox, errorSlot, link, pageTitle } from '../ui';
+import { errorBox, errorSlot, link, onSubmit, pageTitle } from '../ui';
 
 export async function storesPage(ctx: PageContext): Promise<void> {
   ctx.main.append(pageTitle('Stores'));
@@ -211,34 +211,26 @@ function checkoutForm(ctx: PageContext, cart: Cart): HTMLFormElement {
     h('fieldset', {}, h('legend', {}, 'Payment'), method.wrapper, token.wrapper),
     submit,
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    error.clear();
-    void busy(submit, async () => {
-      try {
-        const order = await api<Order>('POST', '/v1/orders', {
-          headers: { 'idempotency-key': idempotencyKey },
-          body: {
-            merchantId: cart.merchantId,
-            items: orderItems(cart),
-            deliveryAddress: {
-              street: street.input.value,
-              number: number.input.value,
-              city: city.input.value,
-              postalCode: postalCode.input.value,
-              country: country.input.value,
-            },
-            payment: { method: method.select.value, token: token.select.value },
-          },
-        });
-        session.saveCart({ merchantId: null, merchantName: '', lines: [] });
-        ctx.refreshShell();
-        announce('Order placed');
-        ctx.navigate(`/orders/${order.id}`);
-      } catch (err) {
-        error.show(err, 'The order was not placed:');
-      }
+  onSubmit(form, submit, error, 'The order was not placed:', async () => {
+    const order = await api<Order>('POST', '/v1/orders', {
+      headers: { 'idempotency-key': idempotencyKey },
+      body: {
+        merchantId: cart.merchantId,
+        items: orderItems(cart),
+        deliveryAddress: {
+          street: street.input.value,
+          number: number.input.value,
+          city: city.input.value,
+          postalCode: postalCode.input.value,
+          country: country.input.value,
+        },
+        payment: { method: method.select.value, token: token.select.value },
+      },
     });
+    session.saveCart({ merchantId: null, merchantName: '', lines: [] });
+    ctx.refreshShell();
+    announce('Order placed');
+    ctx.navigate(`/orders/${order.id}`);
   });
   return form;
 }
