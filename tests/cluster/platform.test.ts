@@ -455,7 +455,10 @@ async function placeMany(
             .send(orderBody(merchantId, items))
             .catch(() => undefined);
           if (res?.status === 202) return void ids.push(res.body.id);
-          if (res && res.status < 500)
+          // An earlier attempt this client gave up on (its pod deleted, or past the 10 s timeout) is still
+          // running: the API says so, and a retry later replays its answer.
+          const inProgress = res?.status === 409 && /idempotency-key-in-use$/.test(String(res.body.type));
+          if (res && res.status < 500 && !inProgress)
             throw new Error(`order refused: ${res.status} ${JSON.stringify(res.body)}`);
           await new Promise((r) => setTimeout(r, 500));
         }
