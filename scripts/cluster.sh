@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The kind cluster from kind-config.yaml. Usage: cluster.sh up|down|status|kubeconfig
 #   npm run cluster:up / cluster:down / cluster:status
+# CLUSTER_FRESH=1 deletes an existing cluster first (the test suite's way); otherwise an existing one
+# is reused if it is healthy.
 # With ORDERFLOW_LOCAL_IMAGES=1 (machines that reach no container registry; .ci/run and the cluster tests
 # set it) the node image and every image the cluster runs are built here (scripts/cluster/images.sh);
 # otherwise kind uses its official node image. The kubeconfig goes where kind puts it ($KUBECONFIG or
@@ -21,6 +23,17 @@ HOST_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory)
 kind_cmd() { PATH="$(dirname "$DOCKER"):$PATH" "$KIND" "$@"; }
 
 cluster_exists() { kind_cmd get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; }
+
+# An existing cluster is reused only if its API server answers and authorizes within a minute. A node
+# container left by an interrupted run comes back when Docker's engine restarts, and until (or unless)
+# its control plane recovers it answers Forbidden or nothing at all.
+cluster_healthy() {
+  local deadline=$((SECONDS + ${CLUSTER_HEALTH_WAIT:-60}))
+  until "$KUBECTL" --context "kind-$CLUSTER_NAME" get nodes --request-timeout=5s >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 2
+  done
+}
 
 save_sysctls() {
   [ -f "$CLUSTER_DIR/host-sysctls" ] && return 0
@@ -60,6 +73,13 @@ cluster_up() {
   tools_ensure
   local args=(--name "$CLUSTER_NAME" --wait "$CLUSTER_WAIT") started=$SECONDS
   if images_local; then images_node; args+=(--image "$KIND_NODE_IMAGE"); fi
+  if cluster_exists && [ "${CLUSTER_FRESH:-0}" = 1 ]; then
+    log "deleting the existing kind cluster $CLUSTER_NAME (CLUSTER_FRESH=1)"
+    kind_cmd delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || die "could not delete kind cluster $CLUSTER_NAME"
+  elif cluster_exists && ! cluster_healthy; then
+    log "kind cluster $CLUSTER_NAME exists but its API server does not answer: deleting it to start afresh"
+    kind_cmd delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || die "could not delete kind cluster $CLUSTER_NAME"
+  fi
   if cluster_exists; then log "kind cluster $CLUSTER_NAME exists"; else
     save_sysctls
     args+=(--config "$(effective_config)")

@@ -32,8 +32,9 @@ if [ "${ORDERFLOW_CLUSTER_TESTS:-1}" = 0 ]; then
 fi
 echo "== cluster tests (a kind cluster, the image, skaffold + helm, the operator, pod-deletion chaos)"
 # The cluster is created for the suite and deleted after it, also when a test fails; the local
-# stack's services keep running for the next command.
+# stack's services keep running for the next command. One left by an interrupted run (Docker's engine
+# restarts its node container) is deleted first: the suite starts from a fresh cluster.
 trap 'bash scripts/cluster.sh down' EXIT
 bash scripts/cluster/tools.sh ensure-skaffold >/dev/null
-bash scripts/cluster.sh up
+CLUSTER_FRESH=1 bash scripts/cluster.sh up
 npx jest --ci --selectProjects cluster --runInBand "$@"
