@@ -137,9 +137,9 @@ export async function runLoad(
   let refused = 0;
   let issued = 0;
 
-  const place = async () => {
-    const i = issued++;
-    const t0 = performance.now();
+  /** Order number `i`, due at `due` (performance.now() time): its latency counts from when it was due. */
+  const place = async (i: number, due: number) => {
+    const t0 = Math.min(due, performance.now());
     const res = await call(`${options.url}/v1/orders`, {
       method: 'POST',
       headers: { ...auth, 'idempotency-key': randomUUID() },
@@ -219,13 +219,17 @@ export async function runLoad(
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
+  // Open loop: order i is due at i / rate seconds, whatever happened to the ones before. Each lane
+  // claims its order's slot before it waits, so idle lanes never fire together in a burst, and a lane
+  // that starts an order late (every lane was busy) counts the delay in its latency.
   const intervalMs = 1000 / options.rate;
+  const startedAt = performance.now();
   const lanes = Array.from({ length: options.concurrency }, async () => {
-    while (issued < options.orders) {
-      const due = started + issued * intervalMs;
-      if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
-      if (issued >= options.orders) break;
-      await place();
+    for (let i = issued++; i < options.orders; i = issued++) {
+      const due = startedAt + i * intervalMs;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await place(i, due);
     }
   });
   await Promise.all(lanes);

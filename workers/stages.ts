@@ -37,7 +37,10 @@ const ids = (orders: readonly LockedOrder[]) => orders.map((o) => o.id);
 
 /**
  * Each order's lines with the catalog's view of its products, in one query for the batch; with `lock`,
- * every product of the batch is locked at once, in id order, so two batches never deadlock. Rows are
+ * every product of the batch is locked at once, in id order, so two batches never deadlock. The lock
+ * is FOR NO KEY UPDATE, what the stock UPDATE takes anyway: it excludes other reservations and
+ * releases but not the FOR KEY SHARE that every new order's foreign-key check takes on its products
+ * (FOR UPDATE made reservations and order inserts wait for each other). Rows are
  * found by primary key (= ANY): a join with a list of ids would be planned as a scan of the table.
  */
 async function orderLines(tx: Queryable, orders: readonly LockedOrder[], lock: boolean) {
@@ -54,7 +57,7 @@ async function orderLines(tx: Queryable, orders: readonly LockedOrder[], lock: b
       ? `WITH wanted AS (SELECT order_id, product_id, quantity FROM order_items WHERE order_id = ANY($1::uuid[])),
          locked AS (
            SELECT id, stock, merchant_id, active FROM products
-            WHERE id = ANY(ARRAY(SELECT product_id FROM wanted)) ORDER BY id FOR UPDATE)
+            WHERE id = ANY(ARRAY(SELECT product_id FROM wanted)) ORDER BY id FOR NO KEY UPDATE)
          SELECT w.order_id AS "orderId", w.product_id AS "productId", w.quantity, l.stock,
                 l.merchant_id AS "merchantId", l.active
            FROM wanted w JOIN locked l ON l.id = w.product_id`

@@ -95,7 +95,8 @@ export async function applyTransition(tx: Queryable, t: Transition): Promise<App
 
 /**
  * Gives back every unit reserved for these orders, once: the RELEASE movement is unique per order and
- * product, so a second call changes nothing. Product rows are updated in id order, as reserve locks them.
+ * product, so a second call changes nothing. Product rows are locked in id order and in the same mode
+ * (FOR NO KEY UPDATE) as reserve locks them.
  */
 export async function releaseStock(tx: Queryable, orderIds: readonly string[]): Promise<void> {
   if (orderIds.length === 0) return;
@@ -108,7 +109,7 @@ export async function releaseStock(tx: Queryable, orderIds: readonly string[]): 
        RETURNING product_id, quantity),
      per_product AS (SELECT product_id, sum(quantity)::int AS quantity FROM released GROUP BY product_id),
      locked AS (
-       SELECT id FROM products WHERE id = ANY(ARRAY(SELECT product_id FROM per_product)) ORDER BY id FOR UPDATE)
+       SELECT id FROM products WHERE id = ANY(ARRAY(SELECT product_id FROM per_product)) ORDER BY id FOR NO KEY UPDATE)
      UPDATE products p SET stock = p.stock + r.quantity, updated_at = now()
        FROM per_product r
       WHERE p.id = ANY(ARRAY(SELECT id FROM locked)) AND p.id = r.product_id`,
