@@ -80,12 +80,12 @@ const envSchema = z
     /** Outbox rows the relay claims per batch, and its fallback poll when no NOTIFY arrives. */
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     RELAY_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
-    /** Published outbox rows are deleted after this many hours. */
+    /** Hours published outbox rows are kept (marked published); 0 deletes each row as it is published. */
     OUTBOX_RETENTION_HOURS: z.coerce
       .number()
       .min(0)
       .max(24 * 30)
-      .default(24),
+      .default(0),
     /** Kafka partitions the dispatcher handles concurrently. */
     DISPATCHER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(12),
     /**

@@ -21,13 +21,17 @@ interface OutboxRow {
 
 /**
  * Publishes one batch: claims unpublished rows (SKIP LOCKED, so replicas share the work without
- * blocking each other), sends them with the idempotent producer, and marks them published in the same
- * transaction. A crash between send and commit publishes the batch again: consumers are idempotent.
+ * blocking each other), sends them with the idempotent producer, and in the same transaction deletes
+ * them, or with `keepPublished` marks them published (kept for the retention period). A crash between
+ * send and commit publishes the batch again: consumers are idempotent. Deleting is the default: an
+ * outbox row is written once and read once, and marking it rewrote the whole row (its event included),
+ * which was a sixth of PostgreSQL's write-ahead log per order.
  */
 export async function relayBatch(
   db: DataSource,
   producer: EventProducer,
   batchSize: number,
+  keepPublished = false,
 ): Promise<OutboxRow[]> {
   return db.transaction(async (tx) => {
     const rows = await many<OutboxRow>(
@@ -45,9 +49,12 @@ export async function relayBatch(
         headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, [EVENT_TYPE_HEADER]: r.eventType },
       })),
     );
-    await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
-      rows.map((r) => r.id),
-    ]);
+    await tx.query(
+      keepPublished
+        ? `UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`
+        : `DELETE FROM outbox WHERE id = ANY($1::bigint[])`,
+      [rows.map((r) => r.id)],
+    );
     return rows;
   });
 }
@@ -129,6 +136,7 @@ export async function startRelay({ config, logger, registry }: ProcessContext): 
     woken = true;
     wakeUp();
   };
+  const keepPublished = config.pipeline.outboxRetentionHours > 0;
   const stopListening = listenForOutbox(config.database.url, logger, wake);
   let running = true;
   const loop = (async () => {
@@ -136,7 +144,7 @@ export async function startRelay({ config, logger, registry }: ProcessContext): 
     while (running) {
       woken = false;
       try {
-        const rows = await relayBatch(db, producer, config.pipeline.relayBatchSize);
+        const rows = await relayBatch(db, producer, config.pipeline.relayBatchSize, keepPublished);
         failures = 0;
         published.inc(rows.length);
         for (const row of rows) lag.observe(row.ageSeconds);

@@ -73,21 +73,21 @@ describe('nothing is lost', () => {
     await crashAndReplace(byRole('worker')[0]!);
     await sleep(1500);
 
-    // 2. The relay dies between publishing a batch to Kafka and marking it published: a test trigger
-    //    holds its UPDATE, we wait until it is stuck there, then kill it.
+    // 2. The relay dies between publishing a batch to Kafka and deleting it from the outbox: a test
+    //    trigger holds its DELETE, we wait until it is stuck there, then kill it.
     await api.db.query(`
       CREATE OR REPLACE FUNCTION test_hold_relay() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_sleep(5); RETURN NEW; END $$;
-      CREATE TRIGGER test_hold_relay BEFORE UPDATE ON outbox FOR EACH STATEMENT EXECUTE FUNCTION test_hold_relay();`);
+      CREATE TRIGGER test_hold_relay BEFORE DELETE ON outbox FOR EACH STATEMENT EXECUTE FUNCTION test_hold_relay();`);
     try {
       await eventually(
         async () =>
           (
             (await api.db.query(
-              `SELECT 1 FROM pg_stat_activity WHERE application_name = 'orderflow-relay' AND query LIKE 'UPDATE outbox SET published_at%' AND state = 'active'`,
+              `SELECT 1 FROM pg_stat_activity WHERE application_name = 'orderflow-relay' AND query LIKE 'DELETE FROM outbox WHERE id = ANY%' AND state = 'active'`,
             )) as unknown[]
           ).length > 0,
-        { intervalMs: 50, what: 'the relay to be between publish and mark' },
+        { intervalMs: 50, what: 'the relay to be between publish and delete' },
       );
       const relay = byRole('relay')[0]!;
       relay.child.kill('SIGKILL');

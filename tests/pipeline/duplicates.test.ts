@@ -21,8 +21,9 @@ let producer: EventProducer;
 let admin: EventAdmin;
 
 beforeAll(async () => {
-  // Two relays and two workers: replicas share the work without doing anything twice.
-  pipeline = await startPipeline({ workers: [[], []], relays: 2 });
+  // Two relays and two workers: replicas share the work without doing anything twice. Published
+  // outbox rows are kept (OUTBOX_RETENTION_HOURS), so every event an order caused can be counted.
+  pipeline = await startPipeline({ workers: [[], []], relays: 2, env: { OUTBOX_RETENTION_HOURS: '1' } });
   rabbit = orderflowRabbit({
     url: config.rabbitmq.url,
     logger,

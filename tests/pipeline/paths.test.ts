@@ -59,6 +59,17 @@ describe('every path ends right', () => {
     expect(seen.body).toMatchObject({ status: 'COMPLETED', failureReason: null });
     expect(seen.body.finishedAt).not.toBeNull();
     await assertInvariants(pipeline.api, [id], s.stockAtStart);
+    // Its five events (created and four status changes) leave the outbox as the relay publishes them.
+    await eventually(
+      async () => {
+        const [row] = await pipeline.api.db.query(
+          'SELECT count(*)::int AS n FROM outbox WHERE aggregate_id = $1',
+          [id],
+        );
+        return (row as { n: number }).n === 0;
+      },
+      { what: "the order's outbox rows to be published and deleted" },
+    );
   });
 
   it('tok_decline: FAILED with the reason, stock restored', async () => {
