@@ -77,9 +77,12 @@ const envSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(25_000),
     /** Partitions of orderflow.order-events when the relay creates it. */
     KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
-    /** Outbox rows the relay claims per batch, and its fallback poll when no NOTIFY arrives. */
+    /**
+     * Outbox rows the relay claims per batch, and how often it looks for rows when nothing woke it (new
+     * orders do not notify; an idle look is one index probe).
+     */
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-    RELAY_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+    RELAY_POLL_MS: z.coerce.number().int().min(5).max(60_000).default(25),
     /** Hours published outbox rows are kept (marked published); 0 deletes each row as it is published. */
     OUTBOX_RETENTION_HOURS: z.coerce
       .number()

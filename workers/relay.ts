@@ -8,6 +8,7 @@ import { CLOUDEVENTS_CONTENT_TYPE, EVENT_TYPE_HEADER } from '../lib/domain/event
 import { ORDER_EVENTS_TOPIC } from '../lib/messaging';
 import { backoffDelay, sleep } from '../lib/backoff';
 import { many, one } from '../lib/store/db';
+import { hasUnpublished, OUTBOX_CHANNEL } from '../lib/store/outbox';
 import type { Logger } from '../lib/telemetry/logger';
 import type { ProcessContext, RunningRole } from '../lib/process';
 
@@ -33,6 +34,7 @@ export async function relayBatch(
   batchSize: number,
   keepPublished = false,
 ): Promise<OutboxRow[]> {
+  if (!(await hasUnpublished(db))) return [];
   return db.transaction(async (tx) => {
     const rows = await many<OutboxRow>(
       tx,
@@ -59,7 +61,10 @@ export async function relayBatch(
   });
 }
 
-/** Wakes the relay on every outbox insert (the trigger NOTIFYs); reconnects on its own if the link drops. */
+/**
+ * Wakes the relay when a stage transaction commits status events (they notify); new orders do not
+ * notify and are found by the poll. Reconnects on its own if the link drops.
+ */
 function listenForOutbox(url: string, logger: Logger, wake: () => void) {
   let client: Client | undefined;
   let stopped = false;
@@ -74,7 +79,7 @@ function listenForOutbox(url: string, logger: Logger, wake: () => void) {
     });
     try {
       await next.connect();
-      await next.query('LISTEN orderflow_outbox');
+      await next.query(`LISTEN ${OUTBOX_CHANNEL}`);
       client = next;
       wake();
     } catch (err) {

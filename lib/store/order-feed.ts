@@ -3,13 +3,14 @@ import { backoffDelay, sleep } from '../backoff';
 import { TERMINAL_STATUSES, type OrderStatus } from '../domain/order-status';
 import type { Logger } from '../telemetry/logger';
 import { many, one, type Queryable } from './db';
+import { OUTBOX_CHANNEL } from './outbox';
 
 /**
  * The live feed of order_history for the API's event streams (`GET .../events`).
  *
- * Why PostgreSQL and not Kafka: every transaction that changes an order already inserts an outbox row,
- * whose trigger NOTIFYs `orderflow_outbox` at commit, and order_history is the record the streams
- * replay from. Reading the feed from the same table as the backlog makes `Last-Event-ID` one number
+ * Why PostgreSQL and not Kafka: every stage transaction that changes an order NOTIFYs
+ * `orderflow_outbox` at commit (new orders do not, see notifyOutbox: a 250 ms poll reads them), and
+ * order_history is the record the streams replay from. Reading the feed from the same table as the backlog makes `Last-Event-ID` one number
  * with one meaning (a history id), gives the event at commit instead of after the relay's batch and
  * Kafka, needs no consumer group per API replica (each replica keeps one LISTEN connection and reads
  * what it needs), and keeps the API free of broker clients, as DESIGN.md asks.
@@ -156,12 +157,15 @@ export interface OrderFeedOptions {
   logger: Logger;
   /** How long a missing id holds back the rows above it (default 2000 ms). */
   gapTimeoutMs?: number;
-  /** Read interval while the LISTEN connection is down (default 1000 ms). */
+  /** Read interval besides notifications (default 250 ms): what a new order waits at most to be pushed. */
   pollMs?: number;
 }
 
 /** How far back the feed starts when transactions writing history are running at start-up. */
 const START_LOOKBACK = PAGE;
+
+/** How soon the feed reads again while a missing id holds rows back. */
+const GAP_RECHECK_MS = 50;
 
 /**
  * Where a new feed starts. Ids below the highest committed one may still belong to running
@@ -308,10 +312,11 @@ class FeedRun {
         const { deliver, retryInMs } = sequencer.accept(rows, Date.now());
         for (const row of deliver) this.deliver(row);
         if (retryInMs !== undefined) {
-          // Its commit will notify; if it never commits, read again when it is given up.
+          // A transaction holding a lower id is still running (an order insert does not notify at
+          // commit): look again shortly, and at the latest when the missing id is given up.
           if (this.gapTimer) this.timers.delete(this.gapTimer);
           clearTimeout(this.gapTimer);
-          this.gapTimer = this.after(retryInMs + 1, () => void this.read());
+          this.gapTimer = this.after(Math.min(retryInMs + 1, GAP_RECHECK_MS), () => void this.read());
         } else if (rows.length === PAGE) this.readAgain = true;
       } while (this.readAgain && !this.stopped);
       this.readFailures = 0;
@@ -324,9 +329,12 @@ class FeedRun {
     }
   }
 
-  /** While there is no LISTEN connection, a slow read every second stands in for notifications. */
+  /**
+   * A read every `pollMs` besides the notifications: new orders do not notify (only stage transactions
+   * do), and it stands in for them while there is no LISTEN connection.
+   */
   private startPolling(): void {
-    this.poll ??= setInterval(() => void this.read(), this.options.pollMs ?? 1000);
+    this.poll ??= setInterval(() => void this.read(), this.options.pollMs ?? 250);
     this.poll.unref();
   }
 
@@ -353,7 +361,7 @@ class FeedRun {
     client.on('end', () => onLost());
     try {
       await client.connect();
-      await client.query('LISTEN orderflow_outbox');
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
     } catch (err) {
       onLost(err);
       return;
@@ -364,8 +372,6 @@ class FeedRun {
     }
     this.client = client;
     this.listenFailures = 0;
-    clearInterval(this.poll);
-    this.poll = undefined;
     // Commits between the last read and LISTEN sent no notification this connection saw.
     void this.read();
   }

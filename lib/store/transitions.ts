@@ -1,6 +1,7 @@
 import { EVENT_TYPES, cloudEvent } from '../domain/events';
 import { HOLDS_STOCK, isTerminal, type OrderStatus } from '../domain/order-status';
 import { returning, type Queryable } from './db';
+import { notifyOutbox } from './outbox';
 
 export interface Transition {
   orderId: string;
@@ -26,7 +27,8 @@ const releasesStock = (from: OrderStatus, to: OrderStatus) =>
 /**
  * Guarded status changes, any number in one statement: each applies only if its order is still in one
  * of its `from` statuses (so of two racing writers exactly one wins), and records its history row and
- * its `status_changed` outbox event in the same statement. Orders leaving a stock-holding status for a
+ * its `status_changed` outbox event in the same statement, and notifies the outbox's listeners at
+ * commit. Orders leaving a stock-holding status for a
  * failure release their reserved stock. Returns the transitions that applied; the others' guards did
  * not match. Must run inside a transaction; at most one transition per order.
  */
@@ -79,6 +81,7 @@ export async function applyTransitions(
             merchant_id AS "merchantId" FROM upd`,
     [JSON.stringify(input), transitions.map((t) => t.orderId)],
   );
+  if (applied.length > 0) await notifyOutbox(tx);
   const target = new Map(transitions.map((t) => [t.orderId, t.to]));
   await releaseStock(
     tx,
