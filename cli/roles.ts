@@ -18,14 +18,6 @@ export interface LocalRoleOptions {
 }
 
 /**
- * The asynchronous pipeline (relay, dispatcher, workers) runs at a lower CPU priority than the API and
- * the operator: when the machine is saturated (a burst, or processes still cold), accepting an order
- * in milliseconds comes first and the pipeline's backlog waits, durable in Kafka and RabbitMQ, for
- * the CPU to come back. On Kubernetes the same choice is made with CPU requests.
- */
-const PIPELINE_NICE = 10;
-
-/**
  * The long-running roles `orderflow up` supervises, each run as `orderflow <role>`. Workers run one
  * role per stage, named like the chart's Deployments (`worker-pay` ~ `orderflow-worker-pay`), so the
  * same WorkerAutoscalers scale them locally and on Kubernetes.
@@ -35,7 +27,6 @@ export function localRoles(config: Config, options: LocalRoleOptions): RoleSpec[
   const base = options.entry.slice(1);
   const role = (name: string, port: (index: number) => number, args: string[] = []): RoleSpec => ({
     role: name,
-    nice: name === 'api' || name === 'operator' ? 0 : PIPELINE_NICE,
     command,
     args: [...base, ...args],
     env: (index) => ({ ...options.env, PORT: String(port(index)) }),

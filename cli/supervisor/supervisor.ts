@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { getPriority, setPriority } from 'node:os';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { backoffDelay } from '../../lib/backoff';
@@ -18,11 +17,6 @@ export interface RoleSpec {
   describe?: (index: number) => string;
   /** Tasks the instance holds right now (for a worker: received, not yet settled); throws if unknown. */
   held?: (index: number) => Promise<number>;
-  /**
-   * Scheduling niceness of its instances (default 0, as the supervisor's; higher yields the CPU to
-   * lower when the machine is saturated).
-   */
-  nice?: number;
 }
 
 /** An instance not answering this soon after its start is still starting: it holds nothing yet. */
@@ -81,13 +75,6 @@ class Instance {
       detached: true,
     });
     this.child = child;
-    if (this.spec.nice && child.pid) {
-      try {
-        setPriority(child.pid, Math.min(19, getPriority() + this.spec.nice));
-      } catch (err) {
-        this.supervisor.note(this.name, `could not lower its priority: ${(err as Error).message}`);
-      }
-    }
     this.state = 'running';
     this.startedAt = new Date();
     for (const stream of [child.stdout, child.stderr]) {

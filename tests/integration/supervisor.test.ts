@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { getPriority } from 'node:os';
 import { eventually } from '../support/services';
 
 interface Spawned {
@@ -19,10 +18,10 @@ function alive(pid: number): boolean {
 }
 
 /** Starts the supervisor fixture as a real process and records its spawn events and output. */
-function startSupervisor(replicas: number, nice = 0) {
+function startSupervisor(replicas: number) {
   const proc: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(__dirname, '../fixtures/supervise.ts'), String(replicas), String(nice)],
+    ['--import', 'tsx', join(__dirname, '../fixtures/supervise.ts'), String(replicas)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const spawns: Spawned[] = [];
@@ -71,15 +70,5 @@ describe('supervisor', () => {
       timeoutMs: 5000,
       what: 'no process left',
     });
-  });
-
-  it('runs the instances of a role with a nice value at that lower priority', async () => {
-    const run = startSupervisor(1, 5);
-    const [child] = await eventually(() => (run.spawns.length >= 1 ? run.spawns : undefined), {
-      what: 'a child',
-    });
-    expect(getPriority(child!.pid)).toBe(Math.min(19, getPriority() + 5));
-    run.proc.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
   });
 });
