@@ -16,7 +16,8 @@ interface OutboxRow {
   id: string;
   aggregateId: string;
   eventType: string;
-  payload: unknown;
+  /** The event as JSON text: read as text, it goes to Kafka without being parsed and serialized again. */
+  payload: string;
   ageSeconds: number;
 }
 
@@ -38,7 +39,7 @@ export async function relayBatch(
   return db.transaction(async (tx) => {
     const rows = await many<OutboxRow>(
       tx,
-      `SELECT id, aggregate_id AS "aggregateId", event_type AS "eventType", payload, extract(epoch FROM now() - created_at)::float8 AS "ageSeconds"
+      `SELECT id, aggregate_id AS "aggregateId", event_type AS "eventType", payload::text AS payload, extract(epoch FROM now() - created_at)::float8 AS "ageSeconds"
          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [batchSize],
     );
@@ -47,7 +48,7 @@ export async function relayBatch(
       ORDER_EVENTS_TOPIC,
       rows.map((r) => ({
         key: r.aggregateId,
-        value: JSON.stringify(r.payload),
+        value: r.payload,
         headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, [EVENT_TYPE_HEADER]: r.eventType },
       })),
     );
