@@ -17,13 +17,18 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
 import { createLogger } from '../../lib/telemetry/logger';
-import { managementQueue } from '../../lib/adapters/rabbitmq/management';
-import { STAGES } from '../../lib/domain/pipeline';
-import { DEAD_LETTER_QUEUE, stageQueue } from '../../lib/messaging';
 import { insertOrder } from '../../lib/store/orders';
 import type { Queryable } from '../../lib/store/db';
 import { cpuBetween, cpuSnapshot, formatPerUnit, idleMachineMsPerSecond } from './cpu';
-import { benchDatabase, buildDist, ensureStack, percentile, ROOT, startRole } from './support';
+import {
+  benchDatabase,
+  buildDist,
+  ensureStack,
+  percentile,
+  purgeStageQueues,
+  ROOT,
+  startRole,
+} from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 20_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -72,15 +77,6 @@ function kafkaPerfTest(records: number): string {
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
   return out.trim().split('\n').pop() ?? '';
-}
-
-/** The benchmark owns the stage queues while it runs: tasks left by other runs would only be noise. */
-async function purgeStageQueues() {
-  for (const queue of [...STAGES.map(stageQueue), DEAD_LETTER_QUEUE]) {
-    await managementQueue('http://orderflow:orderflow@127.0.0.1:15672', queue)('/contents', {
-      method: 'DELETE',
-    });
-  }
 }
 
 interface Shop {

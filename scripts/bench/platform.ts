@@ -17,7 +17,7 @@ import { runLoad } from '../../cli/load';
 import { sleep } from '../../lib/backoff';
 import { histogramBuckets, quantileBounds } from './histogram';
 import { cpuBetween, cpuSnapshot, formatPerUnit, idleMachineMsPerSecond } from './cpu';
-import { benchDatabase, buildDist, ensureStack, freePort, ROOT } from './support';
+import { benchDatabase, buildDist, ensureStack, freePort, purgeStageQueues, ROOT } from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 6000);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
@@ -29,6 +29,7 @@ async function main() {
   ensureStack();
   buildDist();
   const url = await benchDatabase('orderflow_bench_platform', true);
+  await purgeStageQueues();
   const [port, supervisorPort, operatorPort] = [await freePort(), await freePort(), await freePort()];
   const env = {
     ...process.env,

@@ -2,6 +2,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
+import { managementQueue } from '../../lib/adapters/rabbitmq/management';
+import { STAGES } from '../../lib/domain/pipeline';
+import { DEAD_LETTER_QUEUE, stageQueue } from '../../lib/messaging';
 
 export const ROOT = join(__dirname, '../..');
 export const BENCH_DATABASE = 'orderflow_bench';
@@ -60,3 +63,15 @@ export async function waitFor(probe: () => Promise<boolean>, timeoutMs = 30_000)
 }
 
 export { percentile } from '../../lib/telemetry/percentiles';
+
+/**
+ * A benchmark owns the stage queues while it runs: tasks left by other runs (an interrupted one, say)
+ * would only be noise, and their orders are in a database that is gone.
+ */
+export async function purgeStageQueues(): Promise<void> {
+  for (const queue of [...STAGES.map(stageQueue), DEAD_LETTER_QUEUE]) {
+    await managementQueue('http://orderflow:orderflow@127.0.0.1:15672', queue)('/contents', {
+      method: 'DELETE',
+    });
+  }
+}
