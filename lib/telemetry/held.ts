@@ -14,9 +14,13 @@ export function heldInExposition(text: string): number {
   return sum;
 }
 
-/** What one worker holds, read from its /metrics; throws if it cannot be read within `timeoutMs`. */
+/**
+ * What one worker holds, read from its /metrics (asking for the held gauge alone: this runs every
+ * second for every worker); throws if it cannot be read within `timeoutMs`.
+ */
 export async function scrapeHeld(metricsUrl: string, timeoutMs = 800): Promise<number> {
-  const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`${metricsUrl} answered ${res.status}`);
+  const url = `${metricsUrl}?${new URLSearchParams({ 'name[]': HELD_METRIC }).toString()}`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
   return heldInExposition(await res.text());
 }

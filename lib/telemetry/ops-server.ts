@@ -35,7 +35,19 @@ export async function runReadinessChecks(checks: Record<string, ReadinessCheck>,
 }
 
 /**
- * The small HTTP server every non-API process mounts: /metrics for Prometheus, /healthz for liveness
+ * The exposition of only the named metrics (`/metrics?name[]=a&name[]=b`; unknown names are left
+ * out): what a frequent reader of one gauge asks for, since the whole registry, default process
+ * metrics included, costs the process more to render than the reader needs.
+ */
+async function metricsNamed(registry: Registry, names: readonly string[]): Promise<string> {
+  const known = names.filter((name) => registry.getSingleMetric(name) !== undefined);
+  const parts = await Promise.all(known.map((name) => registry.getSingleMetricAsString(name)));
+  return parts.map((part) => `${part}\n`).join('');
+}
+
+/**
+ * The small HTTP server every non-API process mounts: /metrics for Prometheus (or only the metrics
+ * named by `name[]` parameters), /healthz for liveness
  * (the event loop answers), /readyz for readiness (every dependency check passes and we are not draining).
  */
 export async function startOpsServer(options: {
@@ -61,7 +73,8 @@ export async function startOpsServer(options: {
       return;
     }
     if (path === '/metrics') {
-      void options.registry.metrics().then(
+      const names = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').getAll('name[]');
+      void (names.length > 0 ? metricsNamed(options.registry, names) : options.registry.metrics()).then(
         (text) => reply(200, text, options.registry.contentType),
         (err: Error) => reply(500, { error: err.message }),
       );
