@@ -42,9 +42,18 @@ async function main() {
   const up = spawn(process.execPath, [MAIN, 'up', '--no-stack'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let lines = 0;
+  /** While set, the lines orderflow up prints (the first ten), to show them after the load. */
+  let printed: string[] | undefined;
   const read = (chunk: Buffer) => {
     const text = chunk.toString();
     lines += text.split('\n').length - 1;
+    if (printed && printed.length < 10)
+      printed.push(
+        ...text
+          .split('\n')
+          .filter(Boolean)
+          .slice(0, 10 - printed.length),
+      );
     output = (output + text).slice(-20_000);
   };
   up.stdout.on('data', read);
@@ -102,6 +111,7 @@ async function main() {
     );
 
     const linesBefore = lines;
+    printed = [];
     const orderRequests = async () =>
       histogramBuckets(
         await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()),
@@ -112,6 +122,8 @@ async function main() {
     const before = cpuSnapshot();
     const summary = await load(ORDERS, 120);
     const loadLines = lines - linesBefore;
+    const loadOutput = printed;
+    printed = undefined;
     const cpu = cpuBetween(before, cpuSnapshot());
     const requestsAfter = await orderRequests();
     const completed = summary.finished.COMPLETED ?? 0;
@@ -152,6 +164,7 @@ async function main() {
     );
     await interrupted;
     console.log(`  terminal output       ${loadLines} lines from orderflow up during the load`);
+    for (const line of loadOutput) console.log(`    ${line.slice(0, 200)}`);
   } finally {
     if (up.exitCode === null && up.signalCode === null) {
       up.kill('SIGINT');
