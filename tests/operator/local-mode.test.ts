@@ -161,7 +161,9 @@ describe('operator --local', () => {
 
     await backlog.purge();
     await eventually(() => replicas('worker-pay') === 1, { what: 'worker-pay back to 1', timeoutMs: 30_000 });
-    expect(output()).toMatch(/scaled 5 -> 1/);
+    // The operator logs the scale-down once the supervisor has answered, which can be just after the
+    // supervisor's own count reads 1.
+    await eventually(() => /scaled 5 -> 1/.test(output()), { what: 'the operator to log the scale-down' });
   });
 
   it('picks up an edited file without a restart', async () => {
