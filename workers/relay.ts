@@ -78,7 +78,10 @@ function listenForOutbox(url: string, logger: Logger, wake: () => void) {
     next.on('error', (err) => {
       logger.warn({ err }, 'outbox listener lost, polling until it is back');
       void next.end().catch(() => undefined);
-      if (client === next) setTimeout(() => void connect(), 1000);
+      if (client !== next) return;
+      // The poll's look goes through the pool until the listener is back.
+      client = undefined;
+      setTimeout(() => void connect(), 1000);
     });
     try {
       await next.connect();

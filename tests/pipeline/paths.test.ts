@@ -226,4 +226,25 @@ describe('every path ends right', () => {
     expect(terminalRows.map((r: { n: number }) => r.n)).toEqual(Array(30).fill(1));
     await assertInvariants(pipeline.api, ids, s.stockAtStart);
   });
+
+  it('the relay loses its LISTEN connection: orders still complete while it reconnects', async () => {
+    const s = await shop();
+    const terminated = await pipeline.api.db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'orderflow-relay-listen'`,
+    );
+    expect(terminated).toHaveLength(1);
+    const id = await placeOrder(pipeline.api, s.customer.token, s.merchantId, [
+      { productId: s.productIds[0]!, quantity: 1 },
+    ]);
+    expect((await waitForTerminal(pipeline.api, [id])).get(id)).toBe('COMPLETED');
+    await eventually(
+      async () =>
+        (
+          (await pipeline.api.db.query(
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'orderflow-relay-listen'`,
+          )) as unknown[]
+        ).length === 1,
+      { what: 'the relay to listen again' },
+    );
+  });
 });
