@@ -73,12 +73,14 @@ cluster_up() {
   tools_ensure
   local args=(--name "$CLUSTER_NAME" --wait "$CLUSTER_WAIT") started=$SECONDS
   if images_local; then images_node; args+=(--image "$KIND_NODE_IMAGE"); fi
-  if cluster_exists && [ "${CLUSTER_FRESH:-0}" = 1 ]; then
-    log "deleting the existing kind cluster $CLUSTER_NAME (CLUSTER_FRESH=1)"
-    kind_cmd delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || die "could not delete kind cluster $CLUSTER_NAME"
-  elif cluster_exists && ! cluster_healthy; then
-    log "kind cluster $CLUSTER_NAME exists but its API server does not answer: deleting it to start afresh"
-    kind_cmd delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || die "could not delete kind cluster $CLUSTER_NAME"
+  if cluster_exists; then
+    local stale=''
+    if [ "${CLUSTER_FRESH:-0}" = 1 ]; then stale='CLUSTER_FRESH=1'
+    elif ! cluster_healthy; then stale='its API server does not answer'; fi
+    if [ -n "$stale" ]; then
+      log "deleting the existing kind cluster $CLUSTER_NAME ($stale)"
+      kind_cmd delete cluster --name "$CLUSTER_NAME" >/dev/null 2>&1 || die "could not delete kind cluster $CLUSTER_NAME"
+    fi
   fi
   if cluster_exists; then log "kind cluster $CLUSTER_NAME exists"; else
     save_sysctls

@@ -34,9 +34,7 @@ export async function relayBatch(
   producer: EventProducer,
   batchSize: number,
   keepPublished = false,
-  probe: Queryable = db,
 ): Promise<OutboxRow[]> {
-  if (!(await hasUnpublished(probe))) return [];
   return db.transaction(async (tx) => {
     const rows = await many<OutboxRow>(
       tx,
@@ -65,8 +63,9 @@ export async function relayBatch(
 
 /**
  * Wakes the relay when a stage transaction commits status events (they notify); new orders do not
- * notify and are found by the poll. Reconnects on its own if the link drops. `probe` is the same
- * connection, for the poll's look: a bare query on it costs a fraction of one through the pool.
+ * notify and are found by the poll. Reconnects on its own if the link drops. `probe()` is the same
+ * connection while it is up, for the poll's look: a bare query on it costs a fraction of one through
+ * the pool.
  */
 function listenForOutbox(url: string, logger: Logger, wake: () => void) {
   let client: Client | undefined;
@@ -158,16 +157,18 @@ export async function startRelay({ config, logger, registry }: ProcessContext): 
   let running = true;
   const loop = (async () => {
     let failures = 0;
+    // Set when the last wait ended on the poll timer: then one probe looks for rows before a
+    // transaction is opened. After a notification or a full batch there is work, and no probe.
+    let polled = false;
     while (running) {
       woken = false;
+      const looked = polled;
+      polled = false;
       try {
-        const rows = await relayBatch(
-          db,
-          producer,
-          config.pipeline.relayBatchSize,
-          keepPublished,
-          listener.probe(),
-        );
+        const idle = looked && !(await hasUnpublished(listener.probe() ?? db));
+        const rows = idle
+          ? []
+          : await relayBatch(db, producer, config.pipeline.relayBatchSize, keepPublished);
         failures = 0;
         published.inc(rows.length);
         for (const row of rows) lag.observe(row.ageSeconds);
@@ -182,11 +183,11 @@ export async function startRelay({ config, logger, registry }: ProcessContext): 
         continue;
       }
       const waitMs = failures > 0 ? backoffDelay(failures, 200, 10_000) : config.pipeline.relayPollMs;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
+      polled = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), waitMs);
         wakeUp = () => {
           clearTimeout(timer);
-          resolve();
+          resolve(false);
         };
       });
       wakeUp = () => undefined;

@@ -10,10 +10,11 @@ import { OUTBOX_CHANNEL } from './outbox';
  *
  * Why PostgreSQL and not Kafka: every stage transaction that changes an order NOTIFYs
  * `orderflow_outbox` at commit (new orders do not, see notifyOutbox: a 250 ms poll reads them), and
- * order_history is the record the streams replay from. Reading the feed from the same table as the backlog makes `Last-Event-ID` one number
- * with one meaning (a history id), gives the event at commit instead of after the relay's batch and
- * Kafka, needs no consumer group per API replica (each replica keeps one LISTEN connection and reads
- * what it needs), and keeps the API free of broker clients, as DESIGN.md asks.
+ * order_history is the record the streams replay from. Reading the feed from the same table as the
+ * backlog makes `Last-Event-ID` one number with one meaning (a history id), gives the event at commit
+ * instead of after the relay's batch and Kafka, needs no consumer group per API replica (each replica
+ * keeps one LISTEN connection and reads what it needs), and keeps the API free of broker clients, as
+ * DESIGN.md asks.
  *
  * Ordering: bigserial ids are taken when a row is inserted, not when it commits, so a lower id can
  * appear after a higher one (a transaction still running), or never (one that rolled back). The feed

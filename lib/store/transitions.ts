@@ -28,9 +28,9 @@ const releasesStock = (from: OrderStatus, to: OrderStatus) =>
  * Guarded status changes, any number in one statement: each applies only if its order is still in one
  * of its `from` statuses (so of two racing writers exactly one wins), and records its history row and
  * its `status_changed` outbox event in the same statement, and notifies the outbox's listeners at
- * commit. Orders leaving a stock-holding status for a
- * failure release their reserved stock. Returns the transitions that applied; the others' guards did
- * not match. Must run inside a transaction; at most one transition per order.
+ * commit. Orders leaving a stock-holding status for a failure release their reserved stock. Returns
+ * the transitions that applied; the others' guards did not match. Must run inside a transaction; at
+ * most one transition per order.
  */
 export async function applyTransitions(
   tx: Queryable,

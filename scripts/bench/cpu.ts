@@ -81,10 +81,16 @@ export function formatPerUnit(roles: Map<string, number>, units: number): string
     .join(', ');
 }
 
-/** CPU milliseconds per second the machine spends over `seconds` now: a run's idle reference. */
-export async function idleMachineMsPerSecond(seconds: number): Promise<number> {
+/**
+ * CPU over `seconds` of doing nothing: the machine's per second (the reference a benchmark prints
+ * beside its own numbers on a shared machine), and each role's milliseconds per second.
+ */
+export async function idleCpu(seconds: number): Promise<{ msPerSecond: number; roles: string }> {
   const before = cpuSnapshot();
   await sleep(seconds * 1000);
   const idle = cpuBetween(before, cpuSnapshot());
-  return (idle.machineMs * 1000) / idle.wallMs;
+  return {
+    msPerSecond: (idle.machineMs * 1000) / idle.wallMs,
+    roles: formatPerUnit(idle.roles, idle.wallMs / 1000),
+  };
 }

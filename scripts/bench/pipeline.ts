@@ -19,7 +19,7 @@ import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
 import { createLogger } from '../../lib/telemetry/logger';
 import { insertOrder } from '../../lib/store/orders';
 import type { Queryable } from '../../lib/store/db';
-import { cpuBetween, cpuSnapshot, formatPerUnit, idleMachineMsPerSecond } from './cpu';
+import { cpuBetween, cpuSnapshot, formatPerUnit, idleCpu } from './cpu';
 import {
   benchDatabase,
   buildDist,
@@ -192,7 +192,7 @@ async function main() {
     console.log(
       `bench:pipeline  ${ORDERS} orders over ${PRODUCTS} products, ${WORKERS} worker processes (all stages each), ${mode}, ${cpus().length} CPUs`,
     );
-    const idleMsPerS = await idleMachineMsPerSecond(3);
+    const idleMsPerS = (await idleCpu(3)).msPerSecond;
     // Rate mode measures from the first write (the writes are part of it); burst mode from the
     // commit of the backlog, so only the pipeline's work is counted.
     let before = cpuSnapshot();

@@ -16,7 +16,7 @@ import { DEMO_CUSTOMER, DEMO_PASSWORD } from '../../cli/demo-data';
 import { runLoad } from '../../cli/load';
 import { sleep } from '../../lib/backoff';
 import { histogramBuckets, quantileBounds } from './histogram';
-import { cpuBetween, cpuSnapshot, formatPerUnit } from './cpu';
+import { cpuBetween, cpuSnapshot, formatPerUnit, idleCpu } from './cpu';
 import { benchDatabase, buildDist, ensureStack, freePort, purgeStageQueues, ROOT } from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 6000);
@@ -102,12 +102,9 @@ async function main() {
           `${(coldCpu.machineMs / coldCompleted).toFixed(2)} ms CPU per order: ${formatPerUnit(coldCpu.roles, coldCompleted)} (not in the numbers below)`,
       );
     }
-    const idleBefore = cpuSnapshot();
-    await sleep(5000);
-    const idle = cpuBetween(idleBefore, cpuSnapshot());
-    const idleMsPerS = (idle.machineMs * 1000) / idle.wallMs;
+    const { msPerSecond: idleMsPerS, roles: idleRoles } = await idleCpu(5);
     console.log(
-      `  idle platform         ${idleMsPerS.toFixed(0)} ms of CPU per second: ${formatPerUnit(idle.roles, idle.wallMs / 1000)} (ms per second, the reference for what follows)`,
+      `  idle platform         ${idleMsPerS.toFixed(0)} ms of CPU per second: ${idleRoles} (ms per second, the reference for what follows)`,
     );
 
     const linesBefore = lines;
