@@ -94,22 +94,54 @@ async function raw(url: string, request: string): Promise<string> {
 }
 
 describe('requests HTTP itself refuses, before the app sees them', () => {
-  it.each([
-    // NUL in a header value (an Idempotency-Key here): the parser refuses it, so the API cannot name the field
-    ['NUL in a header', 'POST /v1/orders HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\u0000b\r\n\r\n', 400],
-    ['a broken request line', 'GET /v1/orders HTTP/9\r\n\r\n', 400],
-    ['headers over the size limit', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
-  ])('%s: a problem+json with the right status, then the connection closes', async (_, request, status) => {
+  async function answer(request: string) {
     const { url, stop } = await api.listen();
     try {
-      const answer = await raw(url, request);
-      const [head, body] = answer.split('\r\n\r\n');
-      expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
-      expect(head).toMatch(/content-type: application\/problem\+json/i);
-      expect(JSON.parse(body!)).toMatchObject({ status, type: expect.stringMatching(/^https:\/\//) });
+      const [head, body] = (await raw(url, request)).split('\r\n\r\n');
+      return { head: head!, problem: JSON.parse(body!) as Record<string, unknown> };
     } finally {
       await stop();
     }
+  }
+
+  it.each([
+    ['a broken request line', 'GET /v1/orders HTTP/9\r\n\r\n', 400],
+    ['headers over the size limit', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ])('%s: a problem+json with the right status, then the connection closes', async (_, request, status) => {
+    const { head, problem } = await answer(request);
+    expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(head).toMatch(/content-type: application\/problem\+json/i);
+    expect(head).toMatch(/connection: close/i);
+    expect(problem).toMatchObject({ status, type: expect.stringMatching(/^https:\/\//) });
+  });
+
+  it.each([
+    [
+      'NUL in a header value',
+      'POST /v1/orders HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\u0000b\r\n\r\n',
+      'Idempotency-Key',
+    ],
+    [
+      'a lone CR in a header value',
+      'GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\rb\r\n\r\n',
+      'Authorization',
+    ],
+  ])('%s: 400 naming the header, never repeating its value', async (_, request, header) => {
+    const { head, problem } = await answer(request);
+    expect(head).toMatch(/^HTTP\/1.1 400 /);
+    expect(problem.detail).toContain(`the ${header} header`);
+    expect(problem.errors).toEqual([{ field: header, message: expect.stringContaining('NUL') }]);
+    expect(JSON.stringify(problem)).not.toMatch(/Bearer|a\\u0000b/);
+  });
+
+  it.each([
+    ['NUL in the path', 'GET /v1/orders/a\u0000b HTTP/1.1\r\nHost: x\r\n\r\n', 'the request target'],
+    ['NUL in a header name', 'GET /v1/me HTTP/1.1\r\nHost: x\r\nX-A\u0000: 1\r\n\r\n', 'a header name'],
+  ])('%s: 400 saying where', async (_, request, where) => {
+    const { head, problem } = await answer(request);
+    expect(head).toMatch(/^HTTP\/1.1 400 /);
+    expect(problem.detail).toContain(`${where} has a character`);
+    expect(problem.errors).toBeUndefined();
   });
 });
 

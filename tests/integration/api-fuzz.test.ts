@@ -9,8 +9,9 @@ import { freshDatabase } from '../support/services';
  * Property-based fuzzing of the whole API against the OpenAPI document it serves (issue 11).
  * Schemathesis reads the document and sends the API its examples, requests at the edges of every
  * constraint and just past them, random valid and invalid ones, and sequences that feed one
- * operation's answer into the next; it signs in as a customer and as a merchant and tries each
- * operation without credentials too. Every answer is checked against the document: no 5xx, only
+ * operation's answer into the next; it signs in as a customer, a merchant and an admin (the
+ * operations view, read from the real RabbitMQ management API) and tries each operation without
+ * credentials too. Every answer is checked against the document: no 5xx, only
  * documented statuses, content types, headers and bodies, schema-valid requests accepted and
  * schema-invalid ones refused, 405 with Allow for undeclared methods, and one customer never reading
  * another's order. The seed and the number of examples are fixed, so a run is repeatable.
@@ -64,6 +65,7 @@ async function knownIds() {
   const customer = await api.account('customer');
   const otherCustomer = await api.account('customer');
   const loginProbe = await api.account('customer');
+  const admin = await api.admin();
   // Enough products that a generated order seldom lists one twice (refused with 422), each with more
   // stock than any order can take.
   const shop = await api.merchantWithProducts(
@@ -75,13 +77,23 @@ async function knownIds() {
     .set(bearer(customer.token))
     .send(orderBody(shop.merchantId, [{ productId: shop.productIds[0]!, quantity: 1 }]));
   if (order.status !== 202) throw new Error(`order failed: ${order.status} ${JSON.stringify(order.body)}`);
-  return { customer, otherCustomer, loginProbe, shop, orderId: order.body.id as string };
+  return { customer, otherCustomer, loginProbe, admin, shop, orderId: order.body.id as string };
 }
 
 /** Requests the API answered, from its own metrics. */
 async function served(): Promise<number> {
   const metric = await api.registry.getSingleMetric('orderflow_http_requests_total')!.get();
   return metric.values.reduce((n, v) => n + v.value, 0);
+}
+
+/** Each route the API answered with a 2xx at least once, as `METHOD /path/:param`. */
+async function succeededRoutes(): Promise<Set<string>> {
+  const metric = await api.registry.getSingleMetric('orderflow_http_requests_total')!.get();
+  return new Set(
+    metric.values
+      .filter((v) => String(v.labels.status).startsWith('2') && v.value > 0)
+      .map((v) => `${v.labels.method} ${v.labels.route}`),
+  );
 }
 
 function config(ids: Awaited<ReturnType<typeof knownIds>>, authFile: string): string {
@@ -171,6 +183,7 @@ describe('the API against its OpenAPI document', () => {
             { name: 'customer', ...ids.customer },
             { name: 'merchant', ...ids.shop.owner },
             { name: 'other-customer', ...ids.otherCustomer },
+            { name: 'admin', ...ids.admin },
           ]),
         ),
       );
@@ -197,6 +210,13 @@ describe('the API against its OpenAPI document', () => {
       // A run that tested little is no evidence: every operation, and a real volume of requests.
       expect(run.output).toContain(`Tested: ${operations}`);
       expect(run.testCases).toBeGreaterThan(1000);
+      // ... and every operation reached the code behind its checks at least once, as each role that
+      // may call it (the admin's operations view among them), not only its refusals.
+      const succeeded = await succeededRoutes();
+      const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
+        Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+      );
+      expect(documented.filter((op) => !succeeded.has(op))).toEqual([]);
     },
     TIMEOUT_MS,
   );

@@ -60,7 +60,7 @@ export async function startTestApi(overrides: Record<string, string> = {}) {
     });
     const login = await http().post('/v1/auth/login').send({ email, password });
     if (login.status !== 200) throw new Error(`admin login failed: ${login.status}`);
-    return { email, token: login.body.accessToken as string };
+    return { email, password, token: login.body.accessToken as string };
   };
   return { config, db, http, listen, registry, admin, close: () => db.destroy(), ...actors(http) };
 }
