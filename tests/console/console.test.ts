@@ -1,4 +1,4 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { DEMO_ADMIN, DEMO_PASSWORD } from '../../cli/demo-data';
 import { eventually, runOrderflow, uniqueName } from '../support/services';
 import { checkPage, chromiumPath, DESKTOP, screenshots, startPlatform, type Platform } from './support';
@@ -105,6 +105,24 @@ async function orderMargherita(page: Page, token: string, check = false): Promis
   return new URL(page.url()).pathname.split('/').pop()!;
 }
 
+/**
+ * Presses Tab until `target` has the focus, as a keyboard user reaches it, and checks the focus is
+ * drawn (an outline from :focus-visible).
+ */
+async function tabTo(page: Page, target: Locator): Promise<void> {
+  for (let presses = 0; presses < 40; presses++) {
+    await page.keyboard.press('Tab');
+    const focus = await target.evaluate((el) =>
+      el === document.activeElement ? getComputedStyle(el).outlineStyle : undefined,
+    );
+    if (focus !== undefined) {
+      expect(focus).not.toBe('none');
+      return;
+    }
+  }
+  throw new Error(`Tab never reached ${target.toString()}`);
+}
+
 /** The current replicas of each worker autoscaler, as the operations page shows them. */
 async function workerReplicas(page: Page): Promise<Record<string, number>> {
   const rows = await page
@@ -169,6 +187,43 @@ describe('web console', () => {
       await page.getByRole('link', { name: 'Orders', exact: true }).click();
       await page.getByRole('link', { name: new RegExp(`Order ${orderId.slice(0, 8)}, COMPLETED`) }).waitFor();
       await checkPage(page, 'order-history');
+      await page.context().close();
+    },
+    SLOW,
+  );
+
+  it(
+    'a customer logs in and orders with the keyboard alone, the focus always drawn',
+    async () => {
+      const page = await newTab();
+      const { email } = await registeredUser('customer');
+      await page.goto(`${platform.url}/login`);
+      await page.getByRole('heading', { name: 'Log in' }).waitFor();
+      await tabTo(page, page.getByLabel('Email'));
+      await page.keyboard.type(email);
+      await tabTo(page, page.getByLabel('Password'));
+      await page.keyboard.type(PASSWORD);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Stores' }).waitFor();
+
+      await tabTo(page, page.getByRole('link', { name: 'Pizzaria Bella Napoli' }));
+      await page.keyboard.press('Enter');
+      const add = page.getByRole('button', { name: 'Add to cart: Margherita' });
+      await add.waitFor();
+      await tabTo(page, add);
+      await page.keyboard.press('Enter');
+      await tabTo(page, page.getByRole('link', { name: 'Cart (1)' }));
+      await page.keyboard.press('Enter');
+      const payment = page.getByLabel('Payment token');
+      await payment.waitFor();
+      await tabTo(page, payment);
+      await tabTo(page, page.getByRole('button', { name: /^Place order/ }));
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+      await page
+        .getByRole('list', { name: 'Order progress' })
+        .locator('.step-done', { hasText: 'Completed' })
+        .waitFor({ timeout: SLOW });
       await page.context().close();
     },
     SLOW,

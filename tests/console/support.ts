@@ -115,8 +115,35 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   await page.setViewportSize(DESKTOP);
 }
 
-/** The page as a person meets it: no serious accessibility problem, and pictures of it. */
+/**
+ * What sticks out past the right edge of the window, which a phone user would have to scroll
+ * sideways to read: up to three elements, each as tag.class, or nothing when the page fits.
+ */
+export async function sidewaysOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= width) return [];
+    return [...document.body.querySelectorAll('*')]
+      .filter((el) => el.getBoundingClientRect().right > width + 1)
+      .slice(0, 3)
+      .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`);
+  });
+}
+
+/**
+ * The page as a person meets it, at desktop width and at phone width: no serious accessibility
+ * problem at either, nothing to scroll sideways on the phone, and pictures of both.
+ */
 export async function checkPage(page: Page, name: string): Promise<void> {
-  await screenshots(page, name);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   expect(await accessibilityViolations(page)).toEqual([]);
+  await page.setViewportSize(PHONE);
+  try {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
+    expect(await sidewaysOverflow(page)).toEqual([]);
+    expect(await accessibilityViolations(page)).toEqual([]);
+  } finally {
+    await page.setViewportSize(DESKTOP);
+  }
 }

@@ -370,3 +370,58 @@ describe('shutdown', () => {
     expect(await storeStream.next()).toBe('end');
   });
 });
+
+describe('several API processes, and one restarted', () => {
+  /** A real API process's role (its own pool and LISTEN connection) on a port of its own. */
+  async function apiProcess(port: number) {
+    const config = testConfig({ JWT_SECRET: TEST_JWT_SECRET, PORT: String(port) });
+    const role = await startApi({ config, logger: memoryLogger('silent').logger, registry: new Registry() });
+    const stop = async () => {
+      for (const step of role.shutdown) await step.run();
+    };
+    return { base: `http://127.0.0.1:${port}`, stop };
+  }
+
+  it('every replica streams each change with the same id, and a client that moves to another replica or to the restarted one resumes exactly', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const a = await apiProcess(portA);
+    const b = await apiProcess(portB);
+    let restarted: Awaited<ReturnType<typeof apiProcess>> | undefined;
+    try {
+      const { customer, order } = await shopWithOrder();
+      const path = `/v1/orders/${order.id}/events`;
+      const onA = await openStream(path, bearer(customer.token), a.base);
+      const onB = await openStream(path, bearer(customer.token), b.base);
+      expect(await onA.take(1)).toEqual(await onB.take(1));
+      await move(order.id, 'PENDING', 'VALIDATED');
+      const [validated] = await onA.take(1);
+      expect(await onB.take(1)).toEqual([validated]);
+
+      // A goes away (its pod deleted): its stream ends, and a change commits while the client is away.
+      await a.stop();
+      expect(await onA.next()).toBe('end');
+      await move(order.id, 'VALIDATED', 'RESERVED');
+      const lastSeen = { ...bearer(customer.token), 'last-event-id': String(validated!.id) };
+      const movedToB = await openStream(path, lastSeen, b.base);
+      expect(statuses(await movedToB.take(1))).toEqual(['RESERVED']);
+
+      // A comes back on its port with nothing in memory: the same resume gives the same events.
+      restarted = await apiProcess(portA);
+      const onRestarted = await openStream(path, lastSeen, restarted.base);
+      const [reserved] = await onRestarted.take(1);
+      await move(order.id, 'RESERVED', 'PAID');
+      await move(order.id, 'PAID', 'COMPLETED');
+      const rest = [reserved!, ...(await onRestarted.take(2))];
+      expect(statuses(rest)).toEqual(['RESERVED', 'PAID', 'COMPLETED']);
+      expect(await onRestarted.next()).toBe('end');
+      // Every client sees the same ids for the same changes, wherever it reads them.
+      expect(await movedToB.take(2)).toEqual(rest.slice(1));
+      expect(await movedToB.next()).toBe('end');
+      expect(await onB.take(3)).toEqual(rest);
+      expect(await onB.next()).toBe('end');
+    } finally {
+      await restarted?.stop();
+      await b.stop();
+    }
+  });
+});
