@@ -1,11 +1,16 @@
 /**
  * npm run bench:push — the live status push (Server-Sent Events) of a real API process on a fresh
  * database: (a) latency from a transition's COMMIT returning in this process to its event arriving on
- * an open stream, over some hundreds of transitions written the way the workers write them; (b) the
+ * an open stream, over some hundreds of transitions written the way the workers write them, read by
+ * a Node client and by a page in headless Chromium (the console's way: fetch with a streaming body);
+ * (b) the
  * API's request throughput (GET /v1/orders/{id}) with no stream open and with 1,000 idle streams open,
  * and the API process's resident memory with them. Prints numbers; asserts nothing.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 import { get, type ClientRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -14,7 +19,16 @@ import { sleep } from '../../lib/backoff';
 import type { OrderStatus } from '../../lib/domain/order-status';
 import type { Queryable } from '../../lib/store/db';
 import { applyTransition } from '../../lib/store/transitions';
-import { benchDatabase, buildDist, ensureStack, freePort, percentile, startRole, waitFor } from './support';
+import {
+  benchDatabase,
+  buildDist,
+  ensureStack,
+  freePort,
+  percentile,
+  ROOT,
+  startRole,
+  waitFor,
+} from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 100);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1000);
@@ -88,14 +102,72 @@ function openStream(url: string, token: string, onEvent: (data: Record<string, s
   });
 }
 
-/** (a) COMMIT returned here -> event arrived here, for every transition of every order, one at a time. */
-async function pushLatency(base: string, url: string, setup: Awaited<ReturnType<typeof setUp>>) {
+/** Now, in milliseconds since the epoch with sub-millisecond precision: comparable across processes. */
+const now = () => performance.timeOrigin + performance.now();
+
+/** Where the store's events are read: each arrival's time (`now()` there) by `orderId/status`. */
+interface Reader {
+  arrivals(): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+async function nodeReader(streamUrl: string, token: string): Promise<Reader> {
   const arrived = new Map<string, number>();
-  const stream = await openStream(
-    `${base}/v1/merchants/${setup.merchantId}/orders/events`,
-    setup.merchantToken,
-    (e) => arrived.set(`${e.orderId}/${e.status}`, performance.now()),
+  const req = await openStream(streamUrl, token, (e) => arrived.set(`${e.orderId}/${e.status}`, now()));
+  return { arrivals: async () => arrived, close: async () => void req.destroy() };
+}
+
+/**
+ * The same stream read in a page of the API's own origin, as the console reads it (fetch with a
+ * streaming body; an EventSource cannot send the bearer token). Arrival times stay in the page until
+ * asked for, so no call back to this process delays what is measured.
+ */
+async function browserReader(
+  browser: Browser,
+  base: string,
+  streamUrl: string,
+  token: string,
+): Promise<Reader> {
+  const page = await browser.newPage();
+  await page.goto(`${base}/`);
+  await page.evaluate(
+    async ({ streamUrl, token }) => {
+      const arrived: Record<string, number> = {};
+      (globalThis as unknown as { arrived: typeof arrived }).arrived = arrived;
+      const res = await fetch(streamUrl, { headers: { authorization: `Bearer ${token}` } });
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      void (async () => {
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buffer += value;
+          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+            const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
+            buffer = buffer.slice(end + 2);
+            if (data) {
+              const e = JSON.parse(data) as { orderId: string; status: string };
+              arrived[`${e.orderId}/${e.status}`] = performance.timeOrigin + performance.now();
+            }
+          }
+        }
+      })();
+    },
+    { streamUrl, token },
   );
+  return {
+    arrivals: async () =>
+      new Map(
+        Object.entries(
+          await page.evaluate(() => (globalThis as unknown as { arrived: Record<string, number> }).arrived),
+        ),
+      ),
+    close: () => page.close(),
+  };
+}
+
+/** (a) COMMIT returned here -> event arrived at the reader, for every transition of every order, one at a time. */
+async function pushLatency(url: string, setup: Awaited<ReturnType<typeof setUp>>, reader: Reader) {
   const orderIds: string[] = [];
   for (let i = 0; i < ORDERS; i++) orderIds.push(await setup.placeOrder());
   const pool = new Pool({ connectionString: url, max: 1 });
@@ -107,15 +179,17 @@ async function pushLatency(base: string, url: string, setup: Awaited<ReturnType<
       await client.query('BEGIN');
       await applyTransition(tx, { orderId, from: [HAPPY_PATH[i - 1]!], to: HAPPY_PATH[i]!, source: 'bench' });
       await client.query('COMMIT');
-      committed.set(`${orderId}/${HAPPY_PATH[i]}`, performance.now());
+      committed.set(`${orderId}/${HAPPY_PATH[i]}`, now());
       client.release();
       await sleep(5);
     }
   }
-  await waitFor(async () => [...committed.keys()].every((k) => arrived.has(k)), 10_000).catch(
-    () => undefined,
-  );
-  stream.destroy();
+  let arrived = new Map<string, number>();
+  await waitFor(async () => {
+    arrived = await reader.arrivals();
+    return [...committed.keys()].every((k) => arrived.has(k));
+  }, 10_000).catch(() => undefined);
+  await reader.close();
   await pool.end();
   const latencies = [...committed].flatMap(([key, at]) => (arrived.has(key) ? [arrived.get(key)! - at] : []));
   latencies.sort((a, b) => a - b);
@@ -154,8 +228,9 @@ async function main() {
       `bench:push  ${ORDERS} orders x ${HAPPY_PATH.length - 1} transitions; ${STREAMS} idle streams; GET /v1/orders/{id} at ${CONNECTIONS} connections for ${SECONDS} s`,
     );
 
-    const latency = async (label: string) => {
-      const { latencies, missing } = await pushLatency(base, url, setup);
+    const storeStream = `${base}/v1/merchants/${setup.merchantId}/orders/events`;
+    const latency = async (label: string, reader: Reader) => {
+      const { latencies, missing } = await pushLatency(url, setup, reader);
       console.log(
         `  ${label.padEnd(26)} ${[50, 95, 99].map((p) => percentile(latencies, p).toFixed(2).padStart(8)).join(' ')} ${latencies.at(-1)!.toFixed(2).padStart(8)} ${String(latencies.length).padStart(7)} ${String(missing).padStart(8)}`,
       );
@@ -193,10 +268,23 @@ async function main() {
     console.log('');
     console.log('  push latency, COMMIT -> event at the client (ms)');
     console.log('                                  p50      p95      p99      max  events  missing');
-    await latency('no other stream open');
+    await latency('no other stream open', await nodeReader(storeStream, setup.merchantToken));
     let idle = await openIdleStreams();
-    await latency(`${STREAMS} idle streams open`);
+    await latency(`${STREAMS} idle streams open`, await nodeReader(storeStream, setup.merchantToken));
     await idle.close();
+    // Debian's chromium, as the console's browser tests use it (installed if missing).
+    const executablePath = execFileSync('bash', [join(ROOT, 'scripts/stack/chromium.sh'), 'ensure'], {
+      encoding: 'utf8',
+    }).trim();
+    const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+    try {
+      await latency(
+        'to Chromium, no other',
+        await browserReader(browser, base, storeStream, setup.merchantToken),
+      );
+    } finally {
+      await browser.close();
+    }
 
     // The two conditions alternate, twice, so that drift of a shared machine falls on both alike.
     const probe = await setup.placeOrder();

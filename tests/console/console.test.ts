@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Some functions here run in the page (page.evaluate), where the DOM is.
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { DEMO_ADMIN, DEMO_PASSWORD } from '../../cli/demo-data';
 import { eventually, runOrderflow, uniqueName } from '../support/services';
