@@ -25,6 +25,7 @@ import {
   portForward,
   run,
   type ClusterTools,
+  watchPodCosts,
 } from '../support/cluster';
 import { dashboardQueries, evaluateDashboard, waitForTargets, type QueryResult } from '../support/prometheus';
 import { eventually } from '../support/services';
@@ -271,6 +272,99 @@ describe('Orderflow on kind', () => {
       drainedS: seconds(drained.atMs - started),
       backAtOneReplicaS: seconds(backDown.t),
     };
+    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], {
+      timeoutMs: 200_000,
+    });
+  });
+
+  it('scaling down, the operator keeps the pod that holds a task and removes idle ones: the task finishes where it started, nothing redelivered', async () => {
+    const stage = 'orderflow-worker-complete';
+    const queue = 'orderflow.stage.complete';
+    const selector = 'app.kubernetes.io/instance=orderflow,orderflow.io/stage=complete';
+    const original = (await kubectlJson(tools, ['get', 'workerautoscaler', stage])).spec;
+    const patchSpec = (spec: object) =>
+      kubectl(tools, ['patch', 'workerautoscaler', stage, '--type', 'merge', '-p', JSON.stringify({ spec })]);
+    // One task at a time, each held 40 s: far longer than a scale-down takes, and longer than a
+    // stopping worker's 10 s drain, so a busy pod removed would give its task back (a redelivery).
+    await kubectl(tools, [
+      'set',
+      'env',
+      `deployment/${stage}`,
+      'STAGE_LATENCY_MS=40000',
+      'WORKER_PREFETCH=1',
+    ]);
+    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], {
+      timeoutMs: 200_000,
+    });
+    await patchSpec({ minReplicas: 3, maxReplicas: 3 });
+    await eventually(async () => ((await deploymentReplicas(tools, stage)).ready === 3 ? true : undefined), {
+      timeoutMs: 180_000,
+      intervalMs: 1000,
+      what: `${stage} at 3 Ready pods`,
+    });
+    const management = await rabbitManagement();
+    const redeliveredBefore = await management.redelivered(queue);
+    const watch = watchPodCosts(tools, selector);
+
+    const { customer, merchantId, productIds } = await shopper(1, 10);
+    const [orderId] = await placeMany(customer.token, merchantId, productIds, 1, 1);
+    // The order is PAID and its complete task is in one pod's hands (ready 0, held 1, read live).
+    await eventually(
+      async () => {
+        const wa = await kubectlJson(tools, ['get', 'workerautoscaler', stage]);
+        const trigger = wa.status?.triggers?.find((t: { name: string }) => t.name === `rabbitmq:${queue}`);
+        return trigger?.value === 1 && trigger.source === 'amqp+workers' ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'the complete task held by a worker' },
+    );
+    const heldSince = Date.now();
+    const three = (await pods(tools, selector)).filter((p) => p.ready && !p.deleting).map((p) => p.name);
+    expect(three).toHaveLength(3);
+    await patchSpec({
+      minReplicas: 1,
+      maxReplicas: 3,
+      behavior: { scaleDown: { stabilizationWindowSeconds: 0, maxStep: 2 } },
+    });
+    await eventually(
+      async () => {
+        const live = [...watch.latest().values()].filter((p) => !p.deleting);
+        return live.length === 1 && (await deploymentReplicas(tools, stage)).spec === 1 ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: `${stage} down to one pod` },
+    );
+    const scaledDownAfterS = seconds(Date.now() - heldSince);
+    // Still paid, not completed: the scale-down came while the task was held.
+    const during = await http().get(`/v1/orders/${orderId}`).set(bearer(customer.token));
+    const { statuses } = await waitForTerminalOrders([orderId!], 120_000);
+    await new Promise((r) => setTimeout(r, 6000)); // the management API's counters lag by up to 5 s
+    const redelivered = (await management.redelivered(queue)) - redeliveredBefore;
+    management.stop();
+    watch.stop();
+
+    await patchSpec({
+      minReplicas: original.minReplicas,
+      maxReplicas: original.maxReplicas,
+      behavior: original.behavior,
+    });
+    await kubectl(tools, ['set', 'env', `deployment/${stage}`, 'STAGE_LATENCY_MS-', 'WORKER_PREFETCH-']);
+    const seen = [...watch.latest().values()].filter((p) => three.includes(p.name));
+    const removed = seen.filter((p) => p.deleting);
+    const kept = seen.filter((p) => !p.deleting);
+    report.scaleDownChoice = {
+      stage,
+      pods: seen,
+      scaledDownAfterS,
+      statusDuringScaleDown: during.body.status,
+      redelivered,
+    };
+
+    // The operator marked the busy pod dearest (one task held) and the idle ones free, and the
+    // ReplicaSet removed the idle ones; the task finished in the pod it started in.
+    expect(during.body.status).toBe('PAID');
+    expect(kept.map((p) => p.cost)).toEqual(['1']);
+    expect(removed.map((p) => p.cost)).toEqual(['0', '0']);
+    expect(statuses.get(orderId!)).toBe('COMPLETED');
+    expect(redelivered).toBe(0);
     await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], {
       timeoutMs: 200_000,
     });

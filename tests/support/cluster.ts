@@ -77,6 +77,54 @@ export async function kubectlJson<T = any>(tools: ClusterTools, args: string[]):
   return JSON.parse(await kubectl(tools, [...args, '-o', 'json'])) as T;
 }
 
+export interface PodCost {
+  name: string;
+  /** Its controller.kubernetes.io/pod-deletion-cost annotation, if any. */
+  cost?: string;
+  deleting: boolean;
+}
+
+/**
+ * `kubectl get pods -w` on a selector: each pod's deletion cost and whether it is being deleted, as
+ * the API server reports every change (a pod removed a moment after being marked is still seen).
+ */
+export function watchPodCosts(tools: ClusterTools, selector: string) {
+  const template =
+    '{.metadata.name}{" "}{.metadata.annotations.controller\\.kubernetes\\.io/pod-deletion-cost}{" "}{.metadata.deletionTimestamp}{"\\n"}';
+  const child = spawn(
+    tools.kubectl,
+    [
+      '--context',
+      CONTEXT,
+      '-n',
+      NAMESPACE,
+      'get',
+      'pods',
+      '-l',
+      selector,
+      '-w',
+      '-o',
+      `jsonpath=${template}`,
+    ],
+    { env: tools.env, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const seen: PodCost[] = [];
+  let buffer = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    for (let end = buffer.indexOf('\n'); end >= 0; end = buffer.indexOf('\n')) {
+      const [name, cost, deletion] = buffer.slice(0, end).split(' ');
+      buffer = buffer.slice(end + 1);
+      if (name) seen.push({ name, cost: cost || undefined, deleting: Boolean(deletion) });
+    }
+  });
+  return {
+    /** The last thing seen of each pod. */
+    latest: () => new Map(seen.map((p) => [p.name, p])),
+    stop: () => void child.kill(),
+  };
+}
+
 export interface PodSummary {
   name: string;
   component: string;
