@@ -122,9 +122,16 @@ async function prepare(options: LoadOptions) {
   return { auth, ...best };
 }
 
+/** Where a load stands, for a caller that follows it (the progress line says the same in words). */
+export interface LoadCounts {
+  accepted: number;
+  refused: number;
+  finished: Record<string, number>;
+}
+
 export async function runLoad(
   options: LoadOptions,
-  onProgress: (line: string, done: boolean) => void,
+  onProgress: (line: string, done: boolean, counts: LoadCounts) => void,
 ): Promise<LoadSummary> {
   const { auth, merchantId, productIds } = await prepare(options);
   const started = Date.now();
@@ -210,7 +217,8 @@ export async function runLoad(
     return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${options.orders} | accepted ${accepted} refused ${refused} | ${statuses || 'none finished'} | accept p50 ${acc.p50} ms p99 ${acc.p99} ms | end-to-end p50 ${e2e.p50} ms p99 ${e2e.p99} ms`;
   };
 
-  const ticker = setInterval(() => onProgress(line(), false), 500);
+  const counts = (): LoadCounts => ({ accepted, refused, finished: { ...finished } });
+  const ticker = setInterval(() => onProgress(line(), false, counts()), 500);
   let placing = true;
   let deadline = Infinity;
   const following = (async () => {
@@ -238,7 +246,7 @@ export async function runLoad(
   placing = false;
   await following;
   clearInterval(ticker);
-  onProgress(line(), true);
+  onProgress(line(), true, counts());
   const seconds = (Date.now() - started) / 1000;
   return {
     orders: options.orders,

@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CUSTOMER, DEMO_PASSWORD } from '../../cli/demo-data';
-import { runLoad } from '../../cli/load';
+import { runLoad, type LoadCounts } from '../../cli/load';
 import { sleep } from '../../lib/backoff';
 import { histogramBuckets, quantileBounds } from './histogram';
 import { cpuBetween, cpuSnapshot, formatPerUnit, idleCpu } from './cpu';
@@ -24,6 +24,42 @@ const RATE = Number(process.env.BENCH_RATE ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
 const MAIN = join(ROOT, 'dist/cli/main.js');
+
+/**
+ * Each second of a load: how far acceptance is behind the orders due (both as of the load's last
+ * report, every 500 ms), the machine's CPU and its four busiest roles, to see where a cold start
+ * falls behind and how long it takes to catch up.
+ */
+function timeline(orders: number) {
+  const started = performance.now();
+  let reported: { counts: LoadCounts; at: number } | undefined;
+  let snapshot = cpuSnapshot();
+  const rows: string[] = [];
+  const timer = setInterval(() => {
+    const now = cpuSnapshot();
+    const cpu = cpuBetween(snapshot, now);
+    snapshot = now;
+    const perSecond = (ms: number) => Math.round((ms * 1000) / cpu.wallMs);
+    const busiest = [...cpu.roles]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([role, ms]) => `${role} ${perSecond(ms)}`)
+      .join(', ');
+    const due = reported ? Math.min(orders, Math.floor(((reported.at - started) * RATE) / 1000)) : 0;
+    const accepted = reported?.counts.accepted ?? 0;
+    rows.push(
+      `${String(rows.length + 1).padStart(3)} s  due ${String(due).padStart(5)}, accepted ${String(accepted).padStart(5)}, behind ${String(due - accepted).padStart(4)}  machine ${perSecond(cpu.machineMs)} ms/s: ${busiest}`,
+    );
+  }, 1000);
+  return {
+    onProgress: (_line: string, _done: boolean, counts: LoadCounts) =>
+      (reported = { counts, at: performance.now() }),
+    stop: () => {
+      clearInterval(timer);
+      return rows;
+    },
+  };
+}
 
 async function main() {
   ensureStack();
@@ -78,7 +114,11 @@ async function main() {
       `bench:platform  orderflow up + orderflow load: ${ORDERS} orders at ${RATE}/s offered, concurrency ${CONCURRENCY}, ${cpus().length} CPUs`,
     );
     // orderflow load's own code, run in this process: its CPU is the "benchmark" role.
-    const load = (orders: number, timeoutSeconds: number) =>
+    const load = (
+      orders: number,
+      timeoutSeconds: number,
+      onProgress: (line: string, done: boolean, counts: LoadCounts) => void = () => undefined,
+    ) =>
       runLoad(
         {
           url: `http://127.0.0.1:${port}`,
@@ -90,17 +130,23 @@ async function main() {
           token: 'tok_visa',
           timeoutSeconds,
         },
-        () => undefined,
+        onProgress,
       );
     if (WARMUP > 0) {
       const coldBefore = cpuSnapshot();
-      const cold = await load(WARMUP, 120);
+      const seconds = timeline(WARMUP);
+      const cold = await load(WARMUP, 120, seconds.onProgress);
       const coldCpu = cpuBetween(coldBefore, cpuSnapshot());
+      const rows = seconds.stop();
       const coldCompleted = cold.finished.COMPLETED ?? 0;
       console.log(
         `  warm-up (cold start)  ${WARMUP} orders: accept p50 ${cold.acceptLatencyMs.p50} ms, p99 ${cold.acceptLatencyMs.p99} ms; created -> terminal p99 ${cold.endToEndMs.p99} ms; ` +
           `${(coldCpu.machineMs / coldCompleted).toFixed(2)} ms CPU per order: ${formatPerUnit(coldCpu.roles, coldCompleted)} (not in the numbers below)`,
       );
+      console.log(
+        '  ... second by second  orders due and accepted (as the load last reported them), the machine, its busiest roles',
+      );
+      for (const row of rows) console.log(`    ${row}`);
     }
     const { msPerSecond: idleMsPerS, roles: idleRoles } = await idleCpu(5);
     console.log(
