@@ -12,6 +12,7 @@
  */
 import { connect } from 'amqplib';
 import { defaultKubeConfig, k8s } from '../../lib/adapters/kubernetes/client';
+import { queueRedeliveries } from '../../lib/adapters/rabbitmq/management';
 import { STAGES } from '../../lib/domain/pipeline';
 import { stageQueue } from '../../lib/messaging';
 import { DEMO_CUSTOMER, DEMO_PASSWORD } from '../../cli/demo-data';
@@ -92,17 +93,10 @@ export async function clusterBench(options: {
       `amqp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@127.0.0.1:${amqpForward.port}`,
     );
     const channel = await amqp.createChannel();
-    const auth = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    const managementUrl = `http://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@127.0.0.1:${managementForward.port}`;
     const redelivered = async () => {
       const counts: Record<string, number> = {};
-      for (const stage of STAGES) {
-        const res = await fetch(
-          `http://127.0.0.1:${managementForward.port}/api/queues/%2F/${encodeURIComponent(stageQueue(stage))}?columns=message_stats.redeliver`,
-          { headers: { authorization: auth } },
-        );
-        const body = (await res.json()) as { message_stats?: { redeliver?: number } };
-        counts[stage] = body.message_stats?.redeliver ?? 0;
-      }
+      for (const stage of STAGES) counts[stage] = await queueRedeliveries(managementUrl, stageQueue(stage));
       return counts;
     };
     const redeliveredBefore = await redelivered();

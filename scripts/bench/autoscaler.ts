@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { Client } from 'pg';
 import { parseDocument } from 'yaml';
-import { managementQueue } from '../../lib/adapters/rabbitmq/management';
+import { managementQueue, queueRedeliveries } from '../../lib/adapters/rabbitmq/management';
 import { loadConfig } from '../../lib/config';
 import { STAGES } from '../../lib/domain/pipeline';
 import { stageQueue } from '../../lib/messaging';
@@ -620,19 +620,13 @@ async function main() {
 }
 
 /**
- * Deliveries each stage queue has handed out again (the AMQP redelivered flag), from the management
- * API's cumulative counter: a task a stopped worker gave back, or one a crash left unacknowledged.
+ * Deliveries each stage queue has handed out again (the AMQP redelivered flag): a task a stopped
+ * worker gave back, or one a crash left unacknowledged; undefined where the statistics did not answer.
  */
 async function redeliveries(managementUrl: string): Promise<Record<string, number | undefined>> {
   const counts: Record<string, number | undefined> = {};
-  for (const stage of STAGES) {
-    const res = await managementQueue(
-      managementUrl,
-      stageQueue(stage),
-    )('?columns=message_stats.redeliver').catch(() => undefined);
-    const body = res?.ok ? ((await res.json()) as { message_stats?: { redeliver?: number } }) : undefined;
-    counts[stage] = body ? (body.message_stats?.redeliver ?? 0) : undefined;
-  }
+  for (const stage of STAGES)
+    counts[stage] = await queueRedeliveries(managementUrl, stageQueue(stage)).catch(() => undefined);
   return counts;
 }
 

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
+import { queueRedeliveries } from '../../lib/adapters/rabbitmq/management';
 import { isTerminal } from '../../lib/domain/order-status';
 import { actors, bearer, orderBody } from '../support/api';
 import {
@@ -56,22 +57,12 @@ afterAll(() => {
 /** The release's RabbitMQ management API, through a port-forward, with the release's credentials. */
 async function rabbitManagement() {
   const secret = await kubectlJson(tools, ['get', 'secret', 'orderflow-rabbitmq']);
-  const decode = (key: string) => Buffer.from(secret.data[key], 'base64').toString();
-  const auth = Buffer.from(`${decode('RABBITMQ_DEFAULT_USER')}:${decode('RABBITMQ_DEFAULT_PASS')}`).toString(
-    'base64',
-  );
+  const decode = (key: string) => encodeURIComponent(Buffer.from(secret.data[key], 'base64').toString());
   const forward = await portForward(tools, 'service/orderflow-rabbitmq', 15672);
+  const url = `http://${decode('RABBITMQ_DEFAULT_USER')}:${decode('RABBITMQ_DEFAULT_PASS')}@127.0.0.1:${forward.port}`;
   return {
     /** Deliveries the queue has handed out again (the AMQP redelivered flag), since it was declared. */
-    async redelivered(queue: string): Promise<number> {
-      const res = await fetch(
-        `http://127.0.0.1:${forward.port}/api/queues/%2F/${encodeURIComponent(queue)}?columns=message_stats.redeliver`,
-        { headers: { authorization: `Basic ${auth}` } },
-      );
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as { message_stats?: { redeliver?: number } };
-      return body.message_stats?.redeliver ?? 0;
-    },
+    redelivered: (queue: string) => queueRedeliveries(url, queue),
     stop: forward.stop,
   };
 }

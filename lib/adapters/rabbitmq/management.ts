@@ -21,3 +21,15 @@ export function managementQueue(managementUrl: string, queue: string, vhost = '/
   const path = `/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`;
   return (suffix = '', init: RequestInit = {}) => api(`${path}${suffix}`, init);
 }
+
+/**
+ * Deliveries the queue has handed out again (the AMQP redelivered flag) since it was declared: a task
+ * a stopped worker gave back, or one a lost connection left unacknowledged. From the management API's
+ * statistics, so up to one statistics interval (about 5 s) old.
+ */
+export async function queueRedeliveries(managementUrl: string, queue: string, vhost = '/'): Promise<number> {
+  const res = await managementQueue(managementUrl, queue, vhost)('?columns=message_stats.redeliver');
+  if (!res.ok) throw new Error(`statistics of ${queue}: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { message_stats?: { redeliver?: number } };
+  return body.message_stats?.redeliver ?? 0;
+}
