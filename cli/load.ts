@@ -124,6 +124,8 @@ async function prepare(options: LoadOptions) {
 
 /** Where a load stands, for a caller that follows it (the progress line says the same in words). */
 export interface LoadCounts {
+  /** Orders due by now: order i is due i / rate seconds after the first. */
+  due: number;
   accepted: number;
   refused: number;
   finished: Record<string, number>;
@@ -217,7 +219,14 @@ export async function runLoad(
     return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${options.orders} | accepted ${accepted} refused ${refused} | ${statuses || 'none finished'} | accept p50 ${acc.p50} ms p99 ${acc.p99} ms | end-to-end p50 ${e2e.p50} ms p99 ${e2e.p99} ms`;
   };
 
-  const counts = (): LoadCounts => ({ accepted, refused, finished: { ...finished } });
+  const intervalMs = 1000 / options.rate;
+  const startedAt = performance.now();
+  const counts = (): LoadCounts => ({
+    due: Math.min(options.orders, Math.floor((performance.now() - startedAt) / intervalMs) + 1),
+    accepted,
+    refused,
+    finished: { ...finished },
+  });
   const ticker = setInterval(() => onProgress(line(), false, counts()), 500);
   let placing = true;
   let deadline = Infinity;
@@ -230,8 +239,6 @@ export async function runLoad(
   // Open loop: order i is due at i / rate seconds, whatever happened to the ones before. Each lane
   // claims its order's slot before it waits, so idle lanes never fire together in a burst, and a lane
   // that starts an order late (every lane was busy) counts the delay in its latency.
-  const intervalMs = 1000 / options.rate;
-  const startedAt = performance.now();
   const lanes = Array.from({ length: options.concurrency }, async () => {
     for (let i = issued++; i < options.orders; i = issued++) {
       const due = startedAt + i * intervalMs;

@@ -26,13 +26,12 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000);
 const MAIN = join(ROOT, 'dist/cli/main.js');
 
 /**
- * Each second of a load: how far acceptance is behind the orders due (both as of the load's last
- * report, every 500 ms), the machine's CPU and its four busiest roles, to see where a cold start
- * falls behind and how long it takes to catch up.
+ * Each second of a load (counted from the call, its sign-in included): how far acceptance is behind
+ * the orders due (both as of the load's last report, every 500 ms), the machine's CPU and its four
+ * busiest roles, to see where a cold start falls behind and how long it takes to catch up.
  */
-function timeline(orders: number) {
-  const started = performance.now();
-  let reported: { counts: LoadCounts; at: number } | undefined;
+function timeline() {
+  let reported: LoadCounts | undefined;
   let snapshot = cpuSnapshot();
   const rows: string[] = [];
   const timer = setInterval(() => {
@@ -45,15 +44,13 @@ function timeline(orders: number) {
       .slice(0, 4)
       .map(([role, ms]) => `${role} ${perSecond(ms)}`)
       .join(', ');
-    const due = reported ? Math.min(orders, Math.floor(((reported.at - started) * RATE) / 1000)) : 0;
-    const accepted = reported?.counts.accepted ?? 0;
+    const { due, accepted } = reported ?? { due: 0, accepted: 0 };
     rows.push(
       `${String(rows.length + 1).padStart(3)} s  due ${String(due).padStart(5)}, accepted ${String(accepted).padStart(5)}, behind ${String(due - accepted).padStart(4)}  machine ${perSecond(cpu.machineMs)} ms/s: ${busiest}`,
     );
   }, 1000);
   return {
-    onProgress: (_line: string, _done: boolean, counts: LoadCounts) =>
-      (reported = { counts, at: performance.now() }),
+    onProgress: (_line: string, _done: boolean, counts: LoadCounts) => (reported = counts),
     stop: () => {
       clearInterval(timer);
       return rows;
@@ -134,7 +131,7 @@ async function main() {
       );
     if (WARMUP > 0) {
       const coldBefore = cpuSnapshot();
-      const seconds = timeline(WARMUP);
+      const seconds = timeline();
       const cold = await load(WARMUP, 120, seconds.onProgress);
       const coldCpu = cpuBetween(coldBefore, cpuSnapshot());
       const rows = seconds.stop();

@@ -41,14 +41,19 @@ export async function run(
   tools: ClusterTools,
   command: string,
   args: string[],
-  options: { timeoutMs?: number; input?: string } = {},
+  options: { timeoutMs?: number } = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: tools.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: tools.env,
+      // No stdin: these commands read none, and a pipe a command never read broke (EPIPE) when it exited first.
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -60,15 +65,10 @@ export async function run(
           ),
         );
     });
-    child.stdin.end(options.input ?? '');
   });
 }
 
-export function kubectl(
-  tools: ClusterTools,
-  args: string[],
-  options: { timeoutMs?: number; input?: string } = {},
-) {
+export function kubectl(tools: ClusterTools, args: string[], options: { timeoutMs?: number } = {}) {
   return run(tools, tools.kubectl, ['--context', CONTEXT, '-n', NAMESPACE, ...args], options);
 }
 
