@@ -4,10 +4,12 @@ import { PROBLEM_BASE } from './problem';
 
 /** Node's parser errors that mean "the client sent too much header", everything else being malformed. */
 const TOO_LARGE = new Set(['HPE_HEADER_OVERFLOW']);
-/** A header name as HTTP defines it (a token), short enough to repeat in an answer. */
 /** Parser errors raised inside a header line: a refused character in its name or value, a lone CR. */
 const IN_A_HEADER = new Set(['HPE_INVALID_HEADER_TOKEN', 'HPE_LF_EXPECTED']);
+/** A header name as HTTP defines it (a token), short enough to repeat in an answer. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+
+const REFUSED_CHARACTER = 'has a character HTTP does not allow (such as NUL or a line break)';
 
 type ParserError = Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number };
 
@@ -49,17 +51,8 @@ function answerMalformed(err: ParserError, socket: Duplex): void {
     detail:
       status === 431
         ? 'The request headers are larger than the server accepts'
-        : `The request is not valid HTTP: ${part?.where ?? 'a header or the request line'} has a character HTTP does not allow (such as NUL or a line break)`,
-    ...(part?.field
-      ? {
-          errors: [
-            {
-              field: part.field,
-              message: 'has a character HTTP does not allow (such as NUL or a line break)',
-            },
-          ],
-        }
-      : {}),
+        : `The request is not valid HTTP: ${part?.where ?? 'a header or the request line'} ${REFUSED_CHARACTER}`,
+    ...(part?.field ? { errors: [{ field: part.field, message: REFUSED_CHARACTER }] } : {}),
   });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n` +

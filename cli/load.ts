@@ -131,10 +131,10 @@ export interface LoadCounts {
   finished: Record<string, number>;
 }
 
-export async function runLoad(
-  options: LoadOptions,
-  onProgress: (line: string, done: boolean, counts: LoadCounts) => void,
-): Promise<LoadSummary> {
+/** Told every 500 ms and at the end: the progress line, whether the load is over, and its counts. */
+export type LoadProgress = (line: string, done: boolean, counts: LoadCounts) => void;
+
+export async function runLoad(options: LoadOptions, onProgress: LoadProgress): Promise<LoadSummary> {
   const { auth, merchantId, productIds } = await prepare(options);
   const started = Date.now();
   const acceptMs: number[] = [];

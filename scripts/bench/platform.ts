@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CUSTOMER, DEMO_PASSWORD } from '../../cli/demo-data';
-import { runLoad, type LoadCounts } from '../../cli/load';
+import { runLoad, type LoadCounts, type LoadProgress } from '../../cli/load';
 import { sleep } from '../../lib/backoff';
 import { histogramBuckets, quantileBounds } from './histogram';
 import { cpuBetween, cpuSnapshot, formatPerUnit, idleCpu } from './cpu';
@@ -50,7 +50,7 @@ function timeline() {
     );
   }, 1000);
   return {
-    onProgress: (_line: string, _done: boolean, counts: LoadCounts) => (reported = counts),
+    onProgress: ((_line, _done, counts) => (reported = counts)) satisfies LoadProgress,
     stop: () => {
       clearInterval(timer);
       return rows;
@@ -111,11 +111,7 @@ async function main() {
       `bench:platform  orderflow up + orderflow load: ${ORDERS} orders at ${RATE}/s offered, concurrency ${CONCURRENCY}, ${cpus().length} CPUs`,
     );
     // orderflow load's own code, run in this process: its CPU is the "benchmark" role.
-    const load = (
-      orders: number,
-      timeoutSeconds: number,
-      onProgress: (line: string, done: boolean, counts: LoadCounts) => void = () => undefined,
-    ) =>
+    const load = (orders: number, timeoutSeconds: number, onProgress: LoadProgress = () => undefined) =>
       runLoad(
         {
           url: `http://127.0.0.1:${port}`,

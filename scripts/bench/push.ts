@@ -7,9 +7,7 @@
  * API's request throughput (GET /v1/orders/{id}) with no stream open and with 1,000 idle streams open,
  * and the API process's resident memory with them. Prints numbers; asserts nothing.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { get, type ClientRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -19,16 +17,8 @@ import { sleep } from '../../lib/backoff';
 import type { OrderStatus } from '../../lib/domain/order-status';
 import type { Queryable } from '../../lib/store/db';
 import { applyTransition } from '../../lib/store/transitions';
-import {
-  benchDatabase,
-  buildDist,
-  ensureStack,
-  freePort,
-  percentile,
-  ROOT,
-  startRole,
-  waitFor,
-} from './support';
+import { chromiumPath } from '../../tests/console/support';
+import { benchDatabase, buildDist, ensureStack, freePort, percentile, startRole, waitFor } from './support';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 100);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1000);
@@ -273,10 +263,11 @@ async function main() {
     await latency(`${STREAMS} idle streams open`, await nodeReader(storeStream, setup.merchantToken));
     await idle.close();
     // Debian's chromium, as the console's browser tests use it (installed if missing).
-    const executablePath = execFileSync('bash', [join(ROOT, 'scripts/stack/chromium.sh'), 'ensure'], {
-      encoding: 'utf8',
-    }).trim();
-    const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+    const browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      headless: true,
+      args: ['--no-sandbox'],
+    });
     try {
       await latency(
         'to Chromium, no other',

@@ -67,6 +67,26 @@ async function rabbitManagement() {
   };
 }
 
+/** Waits until a Deployment's rollout has finished. */
+const rolledOut = (deployment: string) =>
+  kubectl(tools, ['rollout', 'status', `deployment/${deployment}`, '--timeout=180s'], { timeoutMs: 200_000 });
+
+/** A stage whose every task takes `latencyMs`, one task per pod at a time: its pods are the bottleneck. */
+async function slowStage(deployment: string, latencyMs: number) {
+  await kubectl(tools, [
+    'set',
+    'env',
+    `deployment/${deployment}`,
+    `STAGE_LATENCY_MS=${latencyMs}`,
+    'WORKER_PREFETCH=1',
+  ]);
+  await rolledOut(deployment);
+}
+
+/** The stage as the chart runs it again (the rollout this starts is awaited by the caller). */
+const unslowStage = (deployment: string) =>
+  kubectl(tools, ['set', 'env', `deployment/${deployment}`, 'STAGE_LATENCY_MS-', 'WORKER_PREFETCH-']);
+
 async function allReady() {
   const list = await pods(tools);
   const running = list.filter((p) => p.component !== 'migrate');
@@ -180,10 +200,7 @@ describe('Orderflow on kind', () => {
     const queue = 'orderflow.stage.pay';
     // One task at a time, a quarter of a second each: five payments a second per pod, so a burst of
     // orders builds a backlog only more pods can drain.
-    await kubectl(tools, ['set', 'env', `deployment/${stage}`, 'STAGE_LATENCY_MS=250', 'WORKER_PREFETCH=1']);
-    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], {
-      timeoutMs: 200_000,
-    });
+    await slowStage(stage, 250);
     await eventually(async () => ((await deploymentReplicas(tools, stage)).spec === 1 ? true : undefined), {
       timeoutMs: 120_000,
       intervalMs: 1000,
@@ -237,7 +254,7 @@ describe('Orderflow on kind', () => {
     await new Promise((r) => setTimeout(r, 6000));
     const redelivered = (await management.redelivered(queue)) - redeliveredBefore;
     management.stop();
-    await kubectl(tools, ['set', 'env', `deployment/${stage}`, 'STAGE_LATENCY_MS-', 'WORKER_PREFETCH-']);
+    await unslowStage(stage);
     const peak = Math.max(...samples.map((s) => s.ready));
     expect(peak).toBeGreaterThan(1);
     expect([...drained.statuses.values()].every((s) => s === 'COMPLETED')).toBe(true);
@@ -263,9 +280,7 @@ describe('Orderflow on kind', () => {
       drainedS: seconds(drained.atMs - started),
       backAtOneReplicaS: seconds(backDown.t),
     };
-    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], {
-      timeoutMs: 200_000,
-    });
+    await rolledOut(stage);
   });
 
   it('scaling down, the operator keeps the pod that holds a task and removes idle ones: the task finishes where it started, nothing redelivered', async () => {
@@ -277,16 +292,7 @@ describe('Orderflow on kind', () => {
       kubectl(tools, ['patch', 'workerautoscaler', stage, '--type', 'merge', '-p', JSON.stringify({ spec })]);
     // One task at a time, each held 40 s: far longer than a scale-down takes, and longer than a
     // stopping worker's 10 s drain, so a busy pod removed would give its task back (a redelivery).
-    await kubectl(tools, [
-      'set',
-      'env',
-      `deployment/${stage}`,
-      'STAGE_LATENCY_MS=40000',
-      'WORKER_PREFETCH=1',
-    ]);
-    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], {
-      timeoutMs: 200_000,
-    });
+    await slowStage(stage, 40_000);
     await patchSpec({ minReplicas: 3, maxReplicas: 3 });
     await eventually(async () => ((await deploymentReplicas(tools, stage)).ready === 3 ? true : undefined), {
       timeoutMs: 180_000,
@@ -337,7 +343,7 @@ describe('Orderflow on kind', () => {
       maxReplicas: original.maxReplicas,
       behavior: original.behavior,
     });
-    await kubectl(tools, ['set', 'env', `deployment/${stage}`, 'STAGE_LATENCY_MS-', 'WORKER_PREFETCH-']);
+    await unslowStage(stage);
     const seen = [...watch.latest().values()].filter((p) => three.includes(p.name));
     const removed = seen.filter((p) => p.deleting);
     const kept = seen.filter((p) => !p.deleting);
@@ -356,9 +362,7 @@ describe('Orderflow on kind', () => {
     expect(removed.map((p) => p.cost)).toEqual(['0', '0']);
     expect(statuses.get(orderId!)).toBe('COMPLETED');
     expect(redelivered).toBe(0);
-    await kubectl(tools, ['rollout', 'status', `deployment/${stage}`, '--timeout=180s'], {
-      timeoutMs: 200_000,
-    });
+    await rolledOut(stage);
   });
 
   it('pod deletion under a stream of orders loses nothing: every order terminal once, one payment, stock conserved', async () => {

@@ -108,13 +108,25 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).join(', ')}`);
 }
 
-/** A full-page screenshot at desktop width and one at phone width, kept as test artifacts. */
-export async function screenshots(page: Page, name: string): Promise<void> {
+/**
+ * A full-page screenshot at desktop width and one at phone width, kept as test artifacts; `check`
+ * runs at each width after its picture is taken.
+ */
+export async function screenshots(
+  page: Page,
+  name: string,
+  check: (phone: boolean) => Promise<void> = async () => undefined,
+): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await check(false);
   await page.setViewportSize(PHONE);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize(DESKTOP);
+  try {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
+    await check(true);
+  } finally {
+    await page.setViewportSize(DESKTOP);
+  }
 }
 
 /**
@@ -137,15 +149,8 @@ export async function sidewaysOverflow(page: Page): Promise<string[]> {
  * problem at either, nothing to scroll sideways on the phone, and pictures of both.
  */
 export async function checkPage(page: Page, name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  expect(await accessibilityViolations(page)).toEqual([]);
-  await page.setViewportSize(PHONE);
-  try {
-    await page.screenshot({ path: join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
-    expect(await sidewaysOverflow(page)).toEqual([]);
+  await screenshots(page, name, async (phone) => {
+    if (phone) expect(await sidewaysOverflow(page)).toEqual([]);
     expect(await accessibilityViolations(page)).toEqual([]);
-  } finally {
-    await page.setViewportSize(DESKTOP);
-  }
+  });
 }

@@ -349,12 +349,19 @@ describe('ordering across transactions', () => {
   });
 });
 
+/** A real API process's role (its own pool and LISTEN connection, its shutdown steps) on a port of its own. */
+async function apiProcess(port: number) {
+  const config = testConfig({ JWT_SECRET: TEST_JWT_SECRET, PORT: String(port) });
+  const role = await startApi({ config, logger: memoryLogger('silent').logger, registry: new Registry() });
+  const stop = async () => {
+    for (const step of role.shutdown) await step.run();
+  };
+  return { base: `http://127.0.0.1:${port}`, stop };
+}
+
 describe('shutdown', () => {
   it('ends open streams on SIGTERM so the API stops without waiting for them', async () => {
-    const port = await freePort();
-    const config = testConfig({ JWT_SECRET: TEST_JWT_SECRET, PORT: String(port) });
-    const role = await startApi({ config, logger: memoryLogger('silent').logger, registry: new Registry() });
-    const base = `http://127.0.0.1:${port}`;
+    const { base, stop } = await apiProcess(await freePort());
     const { shop, customer, order } = await shopWithOrder();
     const orderStream = await openStream(`/v1/orders/${order.id}/events`, bearer(customer.token), base);
     const storeStream = await openStream(
@@ -365,23 +372,13 @@ describe('shutdown', () => {
     await orderStream.take(1);
     expect(storeStream.res.status).toBe(200);
 
-    for (const step of role.shutdown) await step.run();
+    await stop();
     expect(await orderStream.next()).toBe('end');
     expect(await storeStream.next()).toBe('end');
   });
 });
 
 describe('several API processes, and one restarted', () => {
-  /** A real API process's role (its own pool and LISTEN connection) on a port of its own. */
-  async function apiProcess(port: number) {
-    const config = testConfig({ JWT_SECRET: TEST_JWT_SECRET, PORT: String(port) });
-    const role = await startApi({ config, logger: memoryLogger('silent').logger, registry: new Registry() });
-    const stop = async () => {
-      for (const step of role.shutdown) await step.run();
-    };
-    return { base: `http://127.0.0.1:${port}`, stop };
-  }
-
   it('every replica streams each change with the same id, and a client that moves to another replica or to the restarted one resumes exactly', async () => {
     const [portA, portB] = [await freePort(), await freePort()];
     const a = await apiProcess(portA);
