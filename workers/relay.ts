@@ -1,13 +1,13 @@
-import { Client } from 'pg';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { createKafkaEventLog } from '../lib/adapters/kafka/kafkajs';
 import type { EventProducer } from '../lib/adapters/kafka/types';
+import { Connection } from '../lib/adapters/postgres/connection';
 import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
 import { CLOUDEVENTS_CONTENT_TYPE, EVENT_TYPE_HEADER } from '../lib/domain/events';
 import { ORDER_EVENTS_TOPIC } from '../lib/messaging';
 import { backoffDelay, sleep } from '../lib/backoff';
-import { many, one, type Queryable } from '../lib/store/db';
+import { execute, many, one, type Queryable } from '../lib/store/db';
 import { hasUnpublished, OUTBOX_CHANNEL } from '../lib/store/outbox';
 import type { Logger } from '../lib/telemetry/logger';
 import type { ProcessContext, RunningRole } from '../lib/process';
@@ -51,7 +51,8 @@ export async function relayBatch(
         headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, [EVENT_TYPE_HEADER]: r.eventType },
       })),
     );
-    await tx.query(
+    await execute(
+      tx,
       keepPublished
         ? `UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`
         : `DELETE FROM outbox WHERE id = ANY($1::bigint[])`,
@@ -68,11 +69,11 @@ export async function relayBatch(
  * the pool.
  */
 function listenForOutbox(url: string, logger: Logger, wake: () => void) {
-  let client: Client | undefined;
+  let client: Connection | undefined;
   let stopped = false;
   const connect = async () => {
     if (stopped) return;
-    const next = new Client({ connectionString: url, application_name: 'orderflow-relay-listen' });
+    const next = new Connection({ connectionString: url, application_name: 'orderflow-relay-listen' });
     next.on('notification', wake);
     next.on('error', (err) => {
       logger.warn({ err }, 'outbox listener lost, polling until it is back');

@@ -1,7 +1,7 @@
 import type { OrderStatus } from '../lib/domain/order-status';
 import type { Stage } from '../lib/domain/pipeline';
 import { allocateStock, validationOf, type OrderLine } from '../lib/domain/stock';
-import { many, type Queryable } from '../lib/store/db';
+import { execute, many, type Queryable } from '../lib/store/db';
 import type { PaymentGateway } from './payment-gateway';
 
 /** The order as a stage sees it: locked for the rest of the transaction. */
@@ -104,7 +104,8 @@ const reserve: StageHandler = async ({ tx, orders }) => {
   if (taken.length > 0) {
     const perProduct = new Map<string, number>();
     for (const l of taken) perProduct.set(l.productId, (perProduct.get(l.productId) ?? 0) + l.quantity);
-    await tx.query(
+    await execute(
+      tx,
       `WITH taken AS (
          INSERT INTO stock_movements (order_id, product_id, kind, quantity)
          SELECT order_id, product_id, 'RESERVE', quantity
@@ -154,7 +155,8 @@ const pay: StageHandler = async ({ tx, orders, attempts, gateway }) => {
     return charge.status === 'fulfilled' ? [{ order: o, result: charge.value }] : [];
   });
   if (charged.length > 0) {
-    await tx.query(
+    await execute(
+      tx,
       `INSERT INTO payments (id, order_id, idempotency_key, amount_cents, status, attempts)
        SELECT gen_random_uuid(), order_id, 'pay:' || order_id, amount_cents, status, attempts
          FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[]) AS c(order_id, amount_cents, status, attempts)`,

@@ -1,4 +1,4 @@
-import { one, type Queryable } from './db';
+import { execute, one, type Queryable } from './db';
 
 /**
  * Counts failed logins per key inside a fixed window. Kept in PostgreSQL so every API replica sees the
@@ -25,7 +25,8 @@ export async function recordLoginFailure(
   keys: string[],
   windowSeconds: number,
 ): Promise<void> {
-  await db.query(
+  await execute(
+    db,
     `INSERT INTO login_failures (key, failures, window_started_at)
      SELECT unnest($1::text[]), 1, now()
      ON CONFLICT (key) DO UPDATE SET
@@ -38,5 +39,5 @@ export async function recordLoginFailure(
 }
 
 export async function clearLoginFailures(db: Queryable, keys: string[]): Promise<void> {
-  await db.query(`DELETE FROM login_failures WHERE key = ANY($1)`, [keys]);
+  await execute(db, `DELETE FROM login_failures WHERE key = ANY($1)`, [keys]);
 }

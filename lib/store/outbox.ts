@@ -1,4 +1,4 @@
-import { one, type Queryable } from './db';
+import { execute, one, type Queryable } from './db';
 
 /** The channel stage transactions notify at commit: the relay and the API's order feed listen on it. */
 export const OUTBOX_CHANNEL = 'orderflow_outbox';
@@ -9,7 +9,7 @@ export const OUTBOX_CHANNEL = 'orderflow_outbox';
  * (the relay finds them on its short poll).
  */
 export async function notifyOutbox(tx: Queryable): Promise<void> {
-  await tx.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
+  await execute(tx, `SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
 }
 
 /** Whether any outbox row waits to be published: one index probe, what the relay's idle poll costs. */

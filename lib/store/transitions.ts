@@ -1,6 +1,6 @@
 import { EVENT_TYPES, cloudEvent } from '../domain/events';
 import { HOLDS_STOCK, isTerminal, type OrderStatus } from '../domain/order-status';
-import { returning, type Queryable } from './db';
+import { execute, returning, type Queryable } from './db';
 import { notifyOutbox } from './outbox';
 
 export interface Transition {
@@ -103,7 +103,8 @@ export async function applyTransition(tx: Queryable, t: Transition): Promise<App
  */
 export async function releaseStock(tx: Queryable, orderIds: readonly string[]): Promise<void> {
   if (orderIds.length === 0) return;
-  await tx.query(
+  await execute(
+    tx,
     `WITH released AS (
        INSERT INTO stock_movements (order_id, product_id, kind, quantity)
        SELECT order_id, product_id, 'RELEASE', quantity FROM stock_movements

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { Connection } from './connection';
 import { migrations } from './migrations';
 
 /** Options shared by every process; the schema only ever changes through migrations. */
@@ -19,6 +20,7 @@ export function createDataSource(options: {
     synchronize: false,
     logging: false,
     extra: {
+      Client: Connection,
       max: options.poolSize,
       application_name: options.applicationName,
       connectionTimeoutMillis: 5000,
