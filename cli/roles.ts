@@ -20,7 +20,8 @@ export interface LocalRoleOptions {
 /**
  * The long-running roles `orderflow up` supervises, each run as `orderflow <role>`. Workers run one
  * role per stage, named like the chart's Deployments (`worker-pay` ~ `orderflow-worker-pay`), so the
- * same WorkerAutoscalers scale them locally and on Kubernetes.
+ * same WorkerAutoscalers scale them locally and on Kubernetes. The pipeline's roles (relay, dispatcher,
+ * workers) run in the background, below the API's CPU priority: on one machine the API answers first.
  */
 export function localRoles(config: Config, options: LocalRoleOptions): RoleSpec[] {
   const command = options.entry[0] ?? process.execPath;
@@ -35,12 +36,13 @@ export function localRoles(config: Config, options: LocalRoleOptions): RoleSpec[
   const block = (first: number) => (index: number) => first + ((index - 1) % OPS_PORTS.block);
   return [
     role('api', () => config.http.port, ['api']),
-    role('relay', (index) => OPS_PORTS.relay + index - 1, ['relay']),
-    role('dispatcher', block(OPS_PORTS.dispatcher), ['dispatcher']),
+    { ...role('relay', (index) => OPS_PORTS.relay + index - 1, ['relay']), background: true },
+    { ...role('dispatcher', block(OPS_PORTS.dispatcher), ['dispatcher']), background: true },
     ...STAGES.map((stage, i) => {
       const port = block(OPS_PORTS.firstWorker + i * OPS_PORTS.block);
       return {
         ...role(`worker-${stage}`, port, ['worker', '--stages', stage]),
+        background: true,
         held: (index: number) => scrapeHeld(`http://${config.http.host}:${port(index)}/metrics`),
       };
     }),

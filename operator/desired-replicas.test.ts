@@ -77,6 +77,17 @@ describe('desiredReplicas', () => {
       3,
     ],
     ['scale-up reacts at once', { currentReplicas: 1, triggers: [rabbit(90)] }, 9],
+    // locally, a machine with no idle CPU: a new process would only add its own start-up
+    [
+      'a held growth keeps the current replicas',
+      { currentReplicas: 2, triggers: [rabbit(90)], growthHeld: 'no idle CPU' },
+      2,
+    ],
+    [
+      'a held growth does not stop a scale-down',
+      { currentReplicas: 6, triggers: [rabbit(20)], growthHeld: 'no idle CPU' },
+      2,
+    ],
     [
       'scale-up limited by its step',
       {

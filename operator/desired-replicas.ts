@@ -34,6 +34,12 @@ export interface DecisionInput {
   fallback?: { replicas: number; afterFailures: number };
   /** Consecutive reconciles (including this one) in which some source failed. */
   consecutiveFailures: number;
+  /**
+   * Why more replicas would bring no capacity right now, if they would not: locally, a machine with
+   * no idle CPU (a new process there only adds its own start-up to the backlog it was started for).
+   * A scale-up is then held at the current replicas; scaling down is not affected.
+   */
+  growthHeld?: string;
 }
 
 export interface Decision {
@@ -112,5 +118,15 @@ export function desiredReplicas(input: DecisionInput): Decision {
     limited = true;
   }
   const why = readings.map((t, i) => `${t.name}=${t.value}→${asked[i]}`).join(', ');
+  if (desired > input.currentReplicas && input.growthHeld !== undefined) {
+    return {
+      desiredReplicas: input.currentReplicas,
+      recommendation,
+      active,
+      limited: true,
+      fallback: false,
+      reason: `holding ${input.currentReplicas}: ${input.growthHeld} (${why})`,
+    };
+  }
   return { desiredReplicas: desired, recommendation, active, limited, fallback: false, reason: why };
 }

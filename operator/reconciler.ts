@@ -15,6 +15,8 @@ export interface ScaleTarget {
   scale(replicas: number): Promise<void>;
   /** Tasks its instances hold right now (received, not yet settled), from their own metrics. */
   held?(): Promise<number>;
+  /** Why more instances would bring no capacity right now (see DecisionInput.growthHeld). */
+  growthHeld?(): Promise<string | undefined>;
 }
 
 /** One trigger of the spec with its metric source. */
@@ -96,6 +98,7 @@ export class Reconciler {
       behavior: this.spec.behavior,
       fallback: this.spec.fallback,
       consecutiveFailures: this.consecutiveFailures,
+      growthHeld: await this.target.growthHeld?.(),
     });
     this.remember(now.getTime(), decision);
     let scaled: ScaleChange | undefined;

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { backoffDelay } from '../../lib/backoff';
 import { removalCosts } from '../../lib/scale-down';
 import { formatLine } from './format';
+import { lowerPriority } from './priority';
 
 /** How to run one instance of a role; `index` numbers the instances of the role from 1. */
 export interface RoleSpec {
@@ -17,6 +18,11 @@ export interface RoleSpec {
   describe?: (index: number) => string;
   /** Tasks the instance holds right now (for a worker: received, not yet settled); throws if unknown. */
   held?: (index: number) => Promise<number>;
+  /**
+   * Runs below the CPU priority of the roles without it. The pipeline's roles do: their work is
+   * asynchronous by design, and on a machine they share with the API they take the CPU it leaves.
+   */
+  background?: boolean;
 }
 
 /** An instance not answering this soon after its start is still starting: it holds nothing yet. */
@@ -75,6 +81,7 @@ class Instance {
       detached: true,
     });
     this.child = child;
+    if (this.spec.background && child.pid) lowerPriority(child.pid);
     this.state = 'running';
     this.startedAt = new Date();
     for (const stream of [child.stdout, child.stderr]) {

@@ -3,6 +3,7 @@ import type { ProcessContext, RunningRole } from '../../lib/process';
 import { autoscalerRuntime } from '../runtime';
 import type { WorkerAutoscaler } from '../spec';
 import { loadAutoscalers } from './load';
+import { saturatedMachine } from './machine-cpu';
 import { supervisorTarget } from './supervisor-target';
 
 /**
@@ -13,8 +14,13 @@ import { supervisorTarget } from './supervisor-target';
 export function localOperator(path: string, supervisorUrl: string) {
   return async (ctx: ProcessContext): Promise<RunningRole> => {
     const { logger } = ctx;
+    // One reading of the machine's CPU for every autoscaler: they share the machine.
+    const growthHeld = saturatedMachine();
     const { metrics, runner, closeBrokers } = autoscalerRuntime(ctx, {
-      target: (_namespace, spec) => supervisorTarget(supervisorUrl, spec.scaleTargetRef.name),
+      target: (_namespace, spec) => ({
+        ...supervisorTarget(supervisorUrl, spec.scaleTargetRef.name),
+        growthHeld,
+      }),
     });
     const apply = (autoscalers: WorkerAutoscaler[]) => {
       const keep = new Set<string>();

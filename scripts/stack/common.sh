@@ -5,6 +5,10 @@ ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STACK_DIR="${STACK_DIR:-$ROOT_DIR/.stack}"
 CACHE_DIR="${ORDERFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/orderflow}"
 
+# The brokers carry only the pipeline's traffic (the API talks to PostgreSQL alone), and the pipeline
+# runs below the API's CPU priority (cli/supervisor/priority.ts): so do they. 0 runs them as anything else.
+STACK_BROKER_NICE="${STACK_BROKER_NICE:-10}"
+
 log() { printf '\033[36m[stack]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[stack] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
@@ -40,6 +44,14 @@ wait_until() {
     sleep 0.5
   done
   log "$what ready"
+}
+
+# The nice value of a broker's session (every process it starts inherits the process value from
+# `nice`): where the kernel shares CPU between sessions first (Linux's autogroup), the session's value
+# is what ranks it against the API's. Best effort, like the supervisor's.
+lower_session_priority() {
+  [ "$STACK_BROKER_NICE" -gt 0 ] && [ -w "/proc/$1/autogroup" ] && echo "$STACK_BROKER_NICE" >"/proc/$1/autogroup" 2>/dev/null
+  return 0
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

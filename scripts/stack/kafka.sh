@@ -148,7 +148,7 @@ kafka_start() {
   log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)"
   # bash -c writes its own pid, then execs java: the pid file names the JVM, which leads its own session.
   # shellcheck disable=SC2016,SC2086 # KAFKA_HEAP_OPTS is a list of flags
-  setsid nohup bash -c 'echo $$ > "$0"; exec "$@"' "$KAFKA_PID" \
+  setsid nohup nice -n "$STACK_BROKER_NICE" bash -c 'echo $$ > "$0"; exec "$@"' "$KAFKA_PID" \
     "$java" $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     "$(kafka_jvm_log_opts)" -Dkafka.logs.dir="$KAFKA_DIR" -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" \
     >>"$KAFKA_LOG" 2>&1 </dev/null &
@@ -162,6 +162,7 @@ kafka_start() {
     fi
     sleep 0.5
   done
+  lower_session_priority "$(cat "$KAFKA_PID")"
   log "kafka ready"
 }
 

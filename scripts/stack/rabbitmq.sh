@@ -48,8 +48,9 @@ disk_free_limit.absolute = 200MB
 collect_statistics_interval = 1000
 CONF
   log "starting RabbitMQ on 127.0.0.1:$RABBITMQ_PORT (management :$RABBITMQ_MANAGEMENT_PORT)"
-  ( rmq_env; setsid nohup /usr/lib/rabbitmq/bin/rabbitmq-server > "$RMQ_DIR/stdout.log" 2>&1 < /dev/null & echo $! > "$RMQ_DIR/launcher.pid" )
+  ( rmq_env; setsid nohup nice -n "$STACK_BROKER_NICE" /usr/lib/rabbitmq/bin/rabbitmq-server > "$RMQ_DIR/stdout.log" 2>&1 < /dev/null & echo $! > "$RMQ_DIR/launcher.pid" )
   wait_until 120 "rabbitmq" rabbitmq_usable || die "RabbitMQ did not become ready: $(tail -5 "$RMQ_DIR/stdout.log")"
+  lower_session_priority "$(cat "$RMQ_DIR/launcher.pid")"
 }
 
 rabbitmq_down() {

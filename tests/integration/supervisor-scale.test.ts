@@ -1,5 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { BACKGROUND_NICE } from '../../cli/supervisor/priority';
 import { Supervisor } from '../../cli/supervisor/supervisor';
 import { eventually } from '../support/services';
 
@@ -50,6 +53,44 @@ describe('supervisor scaling', () => {
       await supervisor.stop();
     }
     expect(supervisor.list().every((i) => i.state === 'stopped')).toBe(true);
+  });
+
+  it('runs background roles below the CPU priority of the others, restarts included', async () => {
+    const output = new Writable({ write: (_c, _e, done) => done() });
+    const supervisor = new Supervisor({ output, colour: false, stopTimeoutMs: 5000 });
+    const child = { command: process.execPath, args: [join(__dirname, '../fixtures/child.js')] };
+    supervisor.add({ role: 'api', ...child });
+    supervisor.add({ role: 'worker', ...child, background: true });
+    /** The nice value of a process (field 19 of /proc/<pid>/stat), and its session's where the kernel has one. */
+    const niceOf = (pid: number) => ({
+      process: Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]),
+      session: existsSync(`/proc/${pid}/autogroup`)
+        ? Number(/nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))![1])
+        : undefined,
+    });
+    const pidOf = (role: string) => supervisor.list().find((i) => i.role === role)!.pid!;
+    try {
+      await eventually(() => alive(pidOf('api')) && alive(pidOf('worker')), { what: 'both running' });
+      const own = getPriority();
+      const autogroup = existsSync(`/proc/${process.pid}/autogroup`);
+      expect(niceOf(pidOf('api'))).toEqual({ process: own, session: autogroup ? 0 : undefined });
+      expect(niceOf(pidOf('worker'))).toEqual({
+        process: BACKGROUND_NICE,
+        session: autogroup ? BACKGROUND_NICE : undefined,
+      });
+
+      const first = pidOf('worker');
+      process.kill(first, 'SIGKILL');
+      const restarted = await eventually(
+        () => (alive(pidOf('worker')) && pidOf('worker') !== first ? pidOf('worker') : undefined),
+        {
+          what: 'the worker restarted',
+        },
+      );
+      expect(niceOf(restarted).process).toBe(BACKGROUND_NICE);
+    } finally {
+      await supervisor.stop();
+    }
   });
 
   it('stops the instances holding the least work first, and reuses the freed numbers', async () => {
