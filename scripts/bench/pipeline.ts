@@ -25,6 +25,7 @@ import {
   buildDist,
   ensureStack,
   percentile,
+  printGoals,
   purgeStageQueues,
   ROOT,
   startRole,
@@ -221,6 +222,31 @@ async function main() {
         `(reference: the idle machine used ${idleMsPerS.toFixed(0)} ms/s just before, ${(backgroundMs / n).toFixed(2)} ms per order of this)`,
     );
     console.log(`  CPU by process role   ${formatPerUnit(cpu.roles, n)} (ms per completed order)`);
+    const perSecond = (n * 1000) / (lastFinished - started);
+    const msPerOrder = cpu.machineMs / n;
+    const p99 = percentile(latencies, 99);
+    printGoals(
+      RATE > 0
+        ? [
+            {
+              goal: 'created -> COMPLETED p99 under 1 s at 300 orders/s',
+              met: RATE >= 300 && n === ORDERS && p99 < 1000,
+              measured: `${p99.toFixed(0)} ms at ${RATE}/s offered, ${n} of ${ORDERS} completed`,
+            },
+          ]
+        : [
+            {
+              goal: 'at least 600 completed orders/s',
+              met: perSecond >= 600,
+              measured: `${perSecond.toFixed(0)}/s`,
+            },
+            {
+              goal: 'at most 3 ms of machine CPU per completed order',
+              met: msPerOrder <= 3,
+              measured: `${msPerOrder.toFixed(2)} ms`,
+            },
+          ],
+    );
   } finally {
     for (const p of processes) p.kill('SIGTERM');
     await pool.end();

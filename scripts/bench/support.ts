@@ -75,3 +75,19 @@ export async function purgeStageQueues(): Promise<void> {
     });
   }
 }
+
+/** One goal of the throughput issue, as a benchmark prints it: what was asked, what was measured. */
+export interface Goal {
+  goal: string;
+  met: boolean;
+  measured: string;
+}
+
+/** The `goals` lines of a benchmark: each goal, met or NOT met, with the number behind it. */
+export function printGoals(goals: Goal[]): void {
+  goals.forEach((g, i) =>
+    console.log(
+      `  ${i === 0 ? 'goals' : '     '}                 ${g.goal}: ${g.met ? 'met' : 'NOT met'} (${g.measured})`,
+    ),
+  );
+}
