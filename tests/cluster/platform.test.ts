@@ -451,10 +451,16 @@ describe('Orderflow on kind', () => {
     const forward = await portForward(tools, 'service/orderflow-prometheus', 9090);
     try {
       const url = `http://127.0.0.1:${forward.port}`;
-      // One target per pod of the API, the relay, the dispatcher, the four stages and the operators:
-      // every one up (addresses of pods the chaos deleted leave with the next DNS refresh).
-      const scraped = (await pods(tools)).filter((p) => SCRAPED.some((c) => p.component.startsWith(c)));
-      const targets = await waitForTargets(url, { count: scraped.length, timeoutMs: 180_000 });
+      // A target up on every live pod of the API, the relay, the dispatcher, the four stages and the
+      // operators, asked anew on each poll: the operator still scales the stages down after the chaos
+      // load, and addresses of pods already gone leave with the next DNS refresh.
+      const scrapedHosts = async () =>
+        (await pods(tools))
+          .filter(
+            (p) => SCRAPED.some((c) => p.component.startsWith(c)) && p.phase === 'Running' && !p.deleting,
+          )
+          .flatMap((p) => (p.ip ? [p.ip] : []));
+      const targets = await waitForTargets(url, { hosts: scrapedHosts, timeoutMs: 180_000 });
       const { customer, merchantId, productIds } = await shopper(4, 10_000);
       const stream = placeMany(customer.token, merchantId, productIds, 120, 4);
       // Rates need two scrapes in their window and quantiles fresh observations: evaluate while
@@ -480,6 +486,8 @@ describe('Orderflow on kind', () => {
         .map(({ panel, refId, sent, series, error }) => ({ panel, refId, sent, series, error }));
       expect(withoutData).toEqual([]);
       expect(last.length).toBeGreaterThanOrEqual(20);
+      // The API's, the pipeline's and the operator's headless Services, each a job with targets up.
+      expect(new Set(targets.map((t) => t.labels.job)).size).toBe(3);
     } finally {
       forward.stop();
     }

@@ -132,6 +132,8 @@ export interface PodSummary {
   ready: boolean;
   restarts: number;
   deleting: boolean;
+  /** The pod's IP, once it has one. */
+  ip?: string;
 }
 
 export async function pods(
@@ -152,6 +154,7 @@ export async function pods(
     ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
     deleting: Boolean(p.metadata!.deletionTimestamp),
+    ip: p.status?.podIP,
   }));
 }
 

@@ -109,27 +109,45 @@ async function api<T>(promUrl: string, path: string, params: Record<string, stri
   return body.data;
 }
 
+/** The host of a target's scrape URL (a pod's IP in a cluster). */
+const targetHost = (t: ActiveTarget) => new URL(t.scrapeUrl).hostname;
+
 /**
- * Waits until Prometheus has at least `count` active targets and every one of them is up, however it
- * found them (static targets here, Kubernetes service discovery in a cluster). Returns the targets.
+ * Waits until Prometheus scrapes what it should, every target up, however it found them (static
+ * targets here, service discovery in a cluster), and returns those targets. `count`: at least that
+ * many active targets, all of them up. `hosts`: asked again on every poll, for a set that moves while
+ * it is awaited (an autoscaler adding or removing pods): every host it names has a target, and every
+ * target on those hosts is up; targets on other hosts (pods already gone, until the next discovery
+ * refresh) are neither awaited nor returned.
  */
 export async function waitForTargets(
   promUrl: string,
-  options: { count: number; timeoutMs?: number },
+  options: ({ count: number } | { hosts: () => Promise<string[]> }) & { timeoutMs?: number },
 ): Promise<ActiveTarget[]> {
   let last: ActiveTarget[] = [];
+  let wanted: string[] | undefined;
+  const what = 'count' in options ? `${options.count} targets up` : 'a target up on every host';
   try {
     return await eventually(
       async () => {
         last = (await api<{ activeTargets: ActiveTarget[] }>(promUrl, '/api/v1/targets', { state: 'active' }))
           .activeTargets;
-        return last.length >= options.count && last.every((t) => t.health === 'up') ? last : undefined;
+        if ('count' in options) {
+          return last.length >= options.count && last.every((t) => t.health === 'up') ? last : undefined;
+        }
+        wanted = await options.hosts();
+        const onWanted = last.filter((t) => wanted!.includes(targetHost(t)));
+        const covered = wanted.every((h) => onWanted.some((t) => targetHost(t) === h));
+        return wanted.length > 0 && covered && onWanted.every((t) => t.health === 'up')
+          ? onWanted
+          : undefined;
       },
-      { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 500, what: `${options.count} targets up` },
+      { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 500, what },
     );
   } catch (err) {
     const seen = last.map((t) => `${t.scrapeUrl} ${t.health} ${t.lastError}`.trim()).join('\n  ');
-    throw new Error(`${(err as Error).message}; targets:\n  ${seen || '(none)'}`, { cause: err });
+    const hosts = wanted ? `; hosts wanted: ${wanted.join(' ') || '(none)'}` : '';
+    throw new Error(`${(err as Error).message}${hosts}; targets:\n  ${seen || '(none)'}`, { cause: err });
   }
 }
 
