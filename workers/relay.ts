@@ -5,6 +5,7 @@ import type { EventProducer } from '../lib/adapters/kafka/types';
 import { Connection } from '../lib/adapters/postgres/connection';
 import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
 import { CLOUDEVENTS_CONTENT_TYPE, EVENT_TYPE_HEADER } from '../lib/domain/events';
+import { ensureOrderEventsTopic } from '../lib/brokers';
 import { ORDER_EVENTS_TOPIC } from '../lib/messaging';
 import { backoffDelay, sleep } from '../lib/backoff';
 import { execute, many, one, type Queryable } from '../lib/store/db';
@@ -114,11 +115,9 @@ export async function startRelay({ config, logger, registry }: ProcessContext): 
     clientId: `${config.kafka.clientId}-relay`,
     logger,
   });
-  const admin = await eventLog.admin();
-  if (await admin.ensureTopic(ORDER_EVENTS_TOPIC, config.pipeline.topicPartitions)) {
+  if (await ensureOrderEventsTopic(config, logger, `${config.kafka.clientId}-relay`)) {
     logger.info({ topic: ORDER_EVENTS_TOPIC, partitions: config.pipeline.topicPartitions }, 'topic created');
   }
-  await admin.disconnect();
   const producer = await eventLog.producer();
 
   const published = new Counter({

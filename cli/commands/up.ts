@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../lib/config';
 import { createDataSource } from '../../lib/adapters/postgres/data-source';
+import { declareBrokers } from '../../lib/brokers';
+import { ORDER_EVENTS_TOPIC } from '../../lib/messaging';
+import { createLogger } from '../../lib/telemetry/logger';
 import { maskSecrets } from '../../lib/mask';
 import { DEMO_ADMIN, DEMO_CUSTOMER, DEMO_MERCHANT, DEMO_PASSWORD, seedDemoData } from '../demo-data';
 import { projectRoot, stackScript } from '../paths';
@@ -47,6 +50,13 @@ export function registerUp(program: Command): void {
         );
         await seedDemoData(dataSource);
         await dataSource.destroy();
+        const { topicCreated } = await declareBrokers(
+          config,
+          createLogger({ role: 'up', level: config.logLevel }),
+        );
+        process.stdout.write(
+          `brokers: RabbitMQ queues declared, Kafka topic ${ORDER_EVENTS_TOPIC} ${topicCreated ? `created (${config.pipeline.topicPartitions} partitions)` : 'present'}\n`,
+        );
 
         const jwtSecret = devJwtSecret(config);
         const supervisor = new Supervisor();
