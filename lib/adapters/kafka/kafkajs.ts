@@ -30,15 +30,41 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 const QUIET = ['switched default partitioner', 'Limiting retries for the idempotent producer'];
 
-/** kafkajs logs through our pino logger; its chatty info lines become debug. */
+/**
+ * The messages of the protocol errors Kafka marks retriable, from kafkajs's own table of error codes
+ * (its source; the package declares no types for it).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { errorCodes } = require('kafkajs/src/protocol/error') as {
+  errorCodes: { message: string; retriable: boolean }[];
+};
+const RETRIABLE = new Set(errorCodes.filter((e) => e.retriable).map((e) => e.message));
+
+/**
+ * The level a kafkajs log entry is written at. Its info lines are chatty: debug. It logs every error
+ * response as an error before its retry layer has seen it, so a fresh broker (coordinators loading,
+ * a topic's leader not elected yet) printed red lines for what kafkajs then retried and got past;
+ * retriable error responses are debug too, and what still fails after the retries reaches the
+ * caller as an exception, which the caller logs.
+ */
+export function kafkaLogLevel(
+  level: number,
+  message: string,
+  error?: unknown,
+): 'error' | 'warn' | 'info' | 'debug' {
+  const mapped = LEVELS[level] ?? 'debug';
+  if (mapped === 'info' || QUIET.some((text) => message.includes(text))) return 'debug';
+  if (message.startsWith('Response ') && typeof error === 'string' && RETRIABLE.has(error)) return 'debug';
+  return mapped;
+}
+
+/** kafkajs logs through our pino logger, at the level `kafkaLogLevel` gives. */
 function kafkaLogCreator(logger: Logger) {
   const child = logger.child({ component: 'kafka' });
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, ...extra } = log;
-      const quiet = LEVELS[level] === 'info' || QUIET.some((text) => message.includes(text));
-      const target = quiet ? 'debug' : (LEVELS[level] ?? 'debug');
-      child[target](extra, message);
+      child[kafkaLogLevel(level, message, extra.error)](extra, message);
     };
 }
 
