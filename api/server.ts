@@ -1,3 +1,4 @@
+import { closeServer } from '../lib/http-close';
 import { Counter } from 'prom-client';
 import { createDataSource, pingDatabase } from '../lib/adapters/postgres/data-source';
 import { purgeIdempotencyKeys } from '../lib/store/idempotency';
@@ -54,17 +55,10 @@ export async function startApi({ config, logger, registry }: ProcessContext): Pr
       { name: 'end event streams', run: closeStreams },
       {
         name: 'stop accepting and finish in-flight requests',
-        run: () =>
-          new Promise<void>((resolve) => {
-            clearInterval(purge);
-            // Connections that finish a request after this point go idle; close them as they do.
-            const sweep = setInterval(() => server.closeIdleConnections(), 100);
-            server.close(() => {
-              clearInterval(sweep);
-              resolve();
-            });
-            server.closeIdleConnections();
-          }),
+        run: () => {
+          clearInterval(purge);
+          return closeServer(server);
+        },
       },
       { name: 'database pool', run: () => db.destroy() },
     ],

@@ -110,6 +110,11 @@ const envSchema = z
     PAYMENT_DECLINE_RATE: z.coerce.number().min(0).max(1).default(0),
     /** Loopback port of `orderflow up`'s supervisor control endpoint (operator local mode, people). */
     SUPERVISOR_PORT: port.default(9300),
+    /**
+     * Set by `orderflow up`'s supervisor on every process it starts: the supervisor's pid. A role whose
+     * parent is no longer that process (the supervisor was killed) stops as on SIGTERM.
+     */
+    ORDERFLOW_SUPERVISOR_PID: z.coerce.number().int().min(1).optional(),
     /** Simulated work per stage batch (ms), to make the pipeline visibly busy in demos. */
     STAGE_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
     /** Ops port of the local operator under `orderflow up` (/metrics, /v1/autoscalers); `orderflow status` reads it. */
@@ -179,6 +184,8 @@ export interface Config {
   };
   readonly payment: { readonly latencyMs: number; readonly declineRate: number };
   readonly supervisorPort: number;
+  /** The pid of the `orderflow up` that started this process, if one did. */
+  readonly supervisorPid: number | undefined;
   readonly operator: {
     readonly localPort: number;
     /** The operator's /v1/autoscalers base URL, as the API reads it. */
@@ -210,6 +217,7 @@ const KNOWN_PREFIXED = new Set([
   'ORDERFLOW_STACK',
   'ORDERFLOW_LOCAL_IMAGES',
   'ORDERFLOW_CLUSTER_TESTS',
+  'ORDERFLOW_SUPERVISOR_PID',
 ]);
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -261,6 +269,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }),
     payment: Object.freeze({ latencyMs: env.PAYMENT_LATENCY_MS, declineRate: env.PAYMENT_DECLINE_RATE }),
     supervisorPort: env.SUPERVISOR_PORT,
+    supervisorPid: env.ORDERFLOW_SUPERVISOR_PID,
     operator: Object.freeze({
       localPort: env.OPERATOR_PORT,
       url: env.OPERATOR_URL ?? `http://127.0.0.1:${env.OPERATOR_PORT}`,

@@ -68,9 +68,27 @@ export async function runRole(
       ],
       { timeoutMs: config.shutdownTimeoutMs },
     );
+    if (config.supervisorPid !== undefined) stopWhenOrphaned(config.supervisorPid, logger);
     logger.info({ port: ops?.port ?? config.http.port }, `${role} started`);
   } catch (err) {
     logger.fatal({ err }, `${role} failed to start`);
     process.exit(1);
   }
+}
+
+/**
+ * Under `orderflow up` every role runs in a session of its own, so nothing stops it when the
+ * supervisor dies without stopping its children (kill -9, a crash): it would run on, orphaned, holding
+ * its port and its connections. Once a second it checks that its parent is still the supervisor, and
+ * stops as on SIGTERM, finishing its in-flight work, when it is not.
+ */
+export function stopWhenOrphaned(supervisorPid: number, logger: Logger, intervalMs = 1000): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    if (process.ppid === supervisorPid) return;
+    clearInterval(timer);
+    logger.warn({ supervisorPid, parentPid: process.ppid }, 'the supervisor is gone; stopping');
+    process.kill(process.pid, 'SIGTERM');
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }

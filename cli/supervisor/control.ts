@@ -1,3 +1,4 @@
+import { closeServer } from '../../lib/http-close';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Supervisor } from './supervisor';
@@ -76,10 +77,6 @@ export async function startControlServer(
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -75,7 +75,7 @@ class Instance {
 
   start(): void {
     const child = spawn(this.spec.command, this.spec.args, {
-      env: { ...process.env, ...this.spec.env?.(this.index) },
+      env: { ...process.env, ...this.spec.env?.(this.index), ORDERFLOW_SUPERVISOR_PID: String(process.pid) },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: Ctrl-C reaches only us, and we can stop the child's whole tree.
       detached: true,

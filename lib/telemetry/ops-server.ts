@@ -1,3 +1,4 @@
+import { closeServer } from '../http-close';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -96,10 +97,6 @@ export async function startOpsServer(options: {
     drain: () => {
       draining = true;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

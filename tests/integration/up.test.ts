@@ -122,6 +122,47 @@ describe('orderflow up', () => {
     }
   }, 180_000);
 
+  it('when the supervisor itself is killed (kill -9), every process it started stops on its own and frees its port', async () => {
+    const port = await freePort();
+    const run = runOrderflow(['up', '--no-stack'], {
+      DATABASE_URL: upDatabaseUrl,
+      PORT: String(port),
+      SUPERVISOR_PORT: String(await freePort()),
+      OPERATOR_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    });
+    const { child: up } = run;
+    let childPids: number[] = [];
+    try {
+      await eventually(() => run.output().includes('Orderflow is running'), {
+        what: 'start-up table',
+        timeoutMs: 30_000,
+      });
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
+        what: 'API ready',
+      });
+      childPids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(up.pid)])
+        .toString()
+        .split('\n')
+        .filter((line) => line.trim())
+        .map(Number);
+      expect(childPids.length).toBeGreaterThanOrEqual(8);
+
+      // Each child leads a session of its own, so nothing else reaches it once its parent is gone.
+      up.kill('SIGKILL');
+      await eventually(() => childPids.every((pid) => !alive(pid)), {
+        what: 'every orphaned child gone',
+        timeoutMs: 30_000,
+      }).catch((err: Error) => {
+        throw new Error(`${err.message}; still running: ${childPids.filter(alive).join(' ')}`);
+      });
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      up.kill('SIGKILL');
+      for (const pid of childPids.filter(alive)) process.kill(pid, 'SIGKILL');
+    }
+  }, 120_000);
+
   it('refuses to start with an invalid setting and names it', async () => {
     const run = spawn(process.execPath, [MAIN, 'up', '--no-stack'], {
       env: { ...process.env, PORT: 'eighty' },
