@@ -1,20 +1,17 @@
 import { createKafkaEventLog } from './adapters/kafka/kafkajs';
+import type { EventLog } from './adapters/kafka/types';
 import type { Config } from './config';
 import { ORDER_EVENTS_TOPIC, orderflowRabbit } from './messaging';
 import type { Logger } from './telemetry/logger';
 
 /**
- * Creates the order-events topic unless it exists; true when this call created it. The relay calls it
- * as it starts (any number of replicas may race: losing the race is not an error).
+ * Creates the order-events topic on the event log unless it exists; true when this call created it.
+ * The relay calls it as it starts (any number of replicas may race: losing the race is not an error).
  */
-export async function ensureOrderEventsTopic(
-  config: Config,
-  logger: Logger,
-  clientId: string,
-): Promise<boolean> {
-  const admin = await createKafkaEventLog({ brokers: config.kafka.brokers, clientId, logger }).admin();
+export async function ensureOrderEventsTopic(eventLog: EventLog, partitions: number): Promise<boolean> {
+  const admin = await eventLog.admin();
   try {
-    return await admin.ensureTopic(ORDER_EVENTS_TOPIC, config.pipeline.topicPartitions);
+    return await admin.ensureTopic(ORDER_EVENTS_TOPIC, partitions);
   } finally {
     await admin.disconnect();
   }
@@ -34,5 +31,10 @@ export async function declareBrokers(config: Config, logger: Logger): Promise<{ 
   } finally {
     await rabbit.close();
   }
-  return { topicCreated: await ensureOrderEventsTopic(config, logger, `${config.kafka.clientId}-declare`) };
+  const eventLog = createKafkaEventLog({
+    brokers: config.kafka.brokers,
+    clientId: `${config.kafka.clientId}-declare`,
+    logger,
+  });
+  return { topicCreated: await ensureOrderEventsTopic(eventLog, config.pipeline.topicPartitions) };
 }

@@ -82,13 +82,12 @@ export async function runRole(
  * its port and its connections. Once a second it checks that its parent is still the supervisor, and
  * stops as on SIGTERM, finishing its in-flight work, when it is not.
  */
-export function stopWhenOrphaned(supervisorPid: number, logger: Logger, intervalMs = 1000): NodeJS.Timeout {
+function stopWhenOrphaned(supervisorPid: number, logger: Logger): void {
   const timer = setInterval(() => {
     if (process.ppid === supervisorPid) return;
     clearInterval(timer);
     logger.warn({ supervisorPid, parentPid: process.ppid }, 'the supervisor is gone; stopping');
     process.kill(process.pid, 'SIGTERM');
-  }, intervalMs);
+  }, 1000);
   timer.unref();
-  return timer;
 }

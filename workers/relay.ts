@@ -115,7 +115,7 @@ export async function startRelay({ config, logger, registry }: ProcessContext): 
     clientId: `${config.kafka.clientId}-relay`,
     logger,
   });
-  if (await ensureOrderEventsTopic(config, logger, `${config.kafka.clientId}-relay`)) {
+  if (await ensureOrderEventsTopic(eventLog, config.pipeline.topicPartitions)) {
     logger.info({ topic: ORDER_EVENTS_TOPIC, partitions: config.pipeline.topicPartitions }, 'topic created');
   }
   const producer = await eventLog.producer();

@@ -3,7 +3,7 @@ import { managementApi } from '../../lib/adapters/rabbitmq/management';
 import { declareBrokers } from '../../lib/brokers';
 import { ORDER_EVENTS_TOPIC, orderflowTopology, stageQueue } from '../../lib/messaging';
 import { STAGES } from '../../lib/domain/pipeline';
-import { memoryLogger, testConfig, uniqueName } from '../support/services';
+import { memoryLogger, okResponse, testConfig, uniqueName } from '../support/services';
 
 /**
  * `orderflow up` declares the brokers' side before any role starts. Fresh brokers are a fresh
@@ -15,19 +15,14 @@ const api = managementApi(base.rabbitmq.managementUrl);
 const vhost = uniqueName('declare');
 const user = decodeURIComponent(new URL(base.rabbitmq.url).username);
 
-const ok = async (res: Promise<Response>, what: string) => {
-  const r = await res;
-  if (!r.ok) throw new Error(`${what}: ${r.status} ${await r.text()}`);
-  return r;
-};
 const json = { 'content-type': 'application/json' };
 
 beforeAll(async () => {
-  await ok(
+  await okResponse(
     api(`/api/vhosts/${encodeURIComponent(vhost)}`, { method: 'PUT', headers: json, body: '{}' }),
     'vhost',
   );
-  await ok(
+  await okResponse(
     api(`/api/permissions/${encodeURIComponent(vhost)}/${encodeURIComponent(user)}`, {
       method: 'PUT',
       headers: json,
@@ -46,7 +41,7 @@ describe('declareBrokers', () => {
     const url = Object.assign(new URL(base.rabbitmq.url), { pathname: `/${encodeURIComponent(vhost)}` });
     const config = testConfig({ RABBITMQ_URL: url.toString() });
     const queues = async () =>
-      (await (await ok(api(`/api/queues/${encodeURIComponent(vhost)}`), 'queues')).json()) as {
+      (await (await okResponse(api(`/api/queues/${encodeURIComponent(vhost)}`), 'queues')).json()) as {
         name: string;
         type: string;
         arguments: Record<string, unknown>;
@@ -66,7 +61,7 @@ describe('declareBrokers', () => {
       });
     }
     const exchanges = (await (
-      await ok(api(`/api/exchanges/${encodeURIComponent(vhost)}`), 'exchanges')
+      await okResponse(api(`/api/exchanges/${encodeURIComponent(vhost)}`), 'exchanges')
     ).json()) as {
       name: string;
     }[];
@@ -74,7 +69,7 @@ describe('declareBrokers', () => {
       expect.arrayContaining(orderflowTopology.exchanges.map((e) => e.name)),
     );
     const bindings = (await (
-      await ok(api(`/api/bindings/${encodeURIComponent(vhost)}`), 'bindings')
+      await okResponse(api(`/api/bindings/${encodeURIComponent(vhost)}`), 'bindings')
     ).json()) as {
       source: string;
       destination: string;

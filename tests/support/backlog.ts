@@ -2,7 +2,7 @@ import { createKafkaEventLog } from '../../lib/adapters/kafka/kafkajs';
 import { managementApi, managementQueue } from '../../lib/adapters/rabbitmq/management';
 import type { Config } from '../../lib/config';
 import { rabbitDepthSource } from '../../operator/sources/rabbitmq-depth';
-import { eventually, memoryLogger } from './services';
+import { eventually, memoryLogger, okResponse } from './services';
 
 /**
  * A backlog the operator can see: a RabbitMQ queue that nobody consumes, filled and emptied through the
@@ -12,10 +12,7 @@ export function rabbitBacklog(managementUrl: string, queue: string) {
   const call = managementQueue(managementUrl, queue);
   const depth = rabbitDepthSource({ managementUrl, queue });
   const api = managementApi(managementUrl);
-  const ok = async (res: Promise<Response>, what: string) => {
-    const r = await res;
-    if (!r.ok) throw new Error(`${what}: ${r.status} ${await r.text()}`);
-  };
+  const ok = async (res: Promise<Response>, what: string) => void (await okResponse(res, what));
   return {
     create: () =>
       ok(

@@ -116,3 +116,10 @@ export async function freshDatabase(name: string): Promise<string> {
   await db.destroy();
   return url;
 }
+
+/** A fetch that must succeed: the response, or an error naming `what` with the status and body. */
+export async function okResponse(res: Promise<Response>, what: string): Promise<Response> {
+  const r = await res;
+  if (!r.ok) throw new Error(`${what}: ${r.status} ${await r.text()}`);
+  return r;
+}
