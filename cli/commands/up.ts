@@ -50,10 +50,8 @@ export function registerUp(program: Command): void {
         );
         await seedDemoData(dataSource);
         await dataSource.destroy();
-        const { topicCreated } = await declareBrokers(
-          config,
-          createLogger({ role: 'up', level: config.logLevel }),
-        );
+        // Only problems: the line below says what was done, and the terminal is the user's.
+        const { topicCreated } = await declareBrokers(config, createLogger({ role: 'up', level: 'warn' }));
         process.stdout.write(
           `brokers: RabbitMQ queues declared, Kafka topic ${ORDER_EVENTS_TOPIC} ${topicCreated ? `created (${config.pipeline.topicPartitions} partitions)` : 'present'}\n`,
         );
